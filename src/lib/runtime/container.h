@@ -23,6 +23,10 @@ struct brick_create_opts {
 
 /* create: everything up to the point where the container process waits to exec. */
 int brick_container_create(const struct brick_create_opts *o, brick_err *err);
+/* create with a console socket already connected (console_fd, or -1 to use
+ * o->console_socket); *init_pid gets the container init's pid. */
+int brick_container_create_ex(const struct brick_create_opts *o, int console_fd, pid_t *init_pid,
+                              brick_err *err);
 int brick_container_start(const char *state_root, const char *id, brick_err *err);
 /* run in the foreground: create + start + wait; *exit_status is the shell-style code
  * (128+N for signal N). With detach, returns after start. Deletes the container on exit

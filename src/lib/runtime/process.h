@@ -1,0 +1,35 @@
+/* The last steps before a container process becomes the user's program, shared by the
+ * container init and `exec`: resource and scheduling attributes, identity, Landlock,
+ * capabilities, no_new_privs, seccomp, fd hygiene, execve. Order matters and is
+ * explained where it happens. */
+#ifndef BRICK_PROCESS_H
+#define BRICK_PROCESS_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "spec/spec.h"
+
+struct brick_seccomp_prog;
+struct brick_landlock_rule;
+
+struct brick_process_ctx {
+  const struct brick_process *proc;
+  const struct brick_seccomp_prog *seccomp;     /* NULL: no filter */
+  const struct brick_landlock_rule *landlock;   /* NULL: no Landlock */
+  size_t n_landlock;
+  int preserve_fds;
+  int seccomp_notify_sock;                      /* where a NOTIFY listener fd goes, or -1 */
+};
+
+/* Resolve process.args[0] against the PATH of process.env, as runc does, so a missing
+ * binary is reported by create rather than failing silently after start.
+ * Returns a malloc'd path or NULL with err. Must run after pivot_root. */
+char *brick_process_find_exec(const struct brick_process *proc, brick_err *err);
+/* Attributes that do not depend on identity: rlimits, oom_score_adj, scheduler, ioprio,
+ * cpu affinity. */
+int brick_process_apply_attrs(const struct brick_process *proc, brick_err *err);
+/* Identity, LSM, caps, no_new_privs, seccomp, then execve(path). Returns only on error. */
+int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, brick_err *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* The container's filesystem view, built inside its mount namespace: the rootfs bind
+ * (or idmapped mount), every configured mount, /dev, pivot_root, then masked and
+ * read-only paths. Every path inside the rootfs is resolved with openat2(RESOLVE_IN_ROOT)
+ * so a symlink planted by the image or the container cannot redirect a mount outside. */
+#ifndef BRICK_ROOTFS_H
+#define BRICK_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "spec/spec.h"
+
+struct brick_rootfs_ctx {
+  const char *rootfs;        /* absolute host path */
+  bool new_userns;           /* mknod impossible: devices are bind mounts */
+  bool new_netns;            /* sysfs can be mounted fresh */
+  bool no_pivot;
+  const char *cgroup_path;   /* container cgroup (relative to hierarchy roots) */
+  const char *mount_label;   /* SELinux context= for fresh mounts, NULL if none */
+  /* Ask the parent for a prepared (idmapped) mount: index -1 is the rootfs, otherwise
+   * the mounts[] index. Returns a mount fd or -1 with err set. NULL = no idmap support. */
+  int (*get_idmapped)(void *opaque, int index, brick_err *err);
+  void *opaque;
+};
+
+/* Before pivot: propagation, rootfs, mounts, /dev. */
+int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootfs_ctx *ctx,
+                         brick_err *err);
+/* pivot_root (or MS_MOVE+chroot with no_pivot) and drop the old root. */
+int brick_rootfs_pivot(const struct brick_rootfs_ctx *ctx, brick_err *err);
+/* After pivot: sysctl, masked and read-only paths, read-only root. */
+int brick_rootfs_finish(const struct brick_spec *spec, const struct brick_rootfs_ctx *ctx,
+                        brick_err *err);
+
+/* Resolve path beneath rootfd without leaving it; create missing directories (and the
+ * last component as a file when as_file). Returns an O_PATH fd. Exposed for tests. */
+int brick_open_in_root(int rootfd, const char *path, bool create, bool as_file, brick_err *err);
+
+#endif

@@ -1,0 +1,24 @@
+/* Shared between the scan module's files; not part of the public API. */
+#ifndef BRICK_SCAN_INTERNAL_H
+#define BRICK_SCAN_INTERNAL_H
+
+#include "scan/scan.h"
+
+/* Where package database files come from: a rootfs (read inside it) or the merged state
+ * of image layers held in memory. read() fails with err->errnum == ENOENT when absent. */
+struct db_source {
+  int (*read)(void *ctx, const char *path, char **buf, size_t *len, brick_err *err);
+  /* Names of the regular files directly inside dir (NULL-terminated, may be NULL). */
+  char **(*list)(void *ctx, const char *dir);
+  void *ctx;
+};
+
+/* True for the rootfs-relative paths the inventory reads (so layers keep only those). */
+bool scan_is_db_path(const char *path);
+int scan_inventory_from_source(const struct db_source *src, struct brick_inventory *inv,
+                               brick_err *err);
+
+struct sqlite3;
+struct sqlite3 *scan_vulndb_handle(struct brick_vulndb *d);
+
+#endif
