@@ -138,6 +138,36 @@ static int plan_userns(struct create_job *j, brick_err *err) {
   return 0;
 }
 
+/* The host id that container id 0 maps to (0 when unmapped: leave ownership alone). */
+static uint32_t root_host_id(const struct brick_id_mapping *m, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (m[i].container_id == 0)
+      return m[i].host_id;
+  return 0;
+}
+
+/* The overlay's upper and work directories belong to the container's root, so the
+ * overlay it mounts in its own user namespace can write them. Only their top level. */
+static int prepare_overlay_dirs(struct create_job *j, brick_err *err) {
+  const char *lower = brick_annotation(j->spec, BRICK_ANNOTATION_OVERLAY_LOWER);
+  if (!lower)
+    return 0;
+  static const char *const keys[] = {BRICK_ANNOTATION_OVERLAY_UPPER, BRICK_ANNOTATION_OVERLAY_WORK};
+  const struct brick_linux *l = &j->spec->linux_;
+  for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    const char *dir = brick_annotation(j->spec, keys[i]);
+    if (!dir || dir[0] != '/')
+      return brick_error(err, 0, "config.json: annotations.%s: expected an absolute path", keys[i]);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+      return brick_errno(err, "mkdir %s", dir);
+    if (l->namespaces[BRICK_NS_USER].present &&
+        chown(dir, root_host_id(l->uid_mappings, l->n_uid_mappings),
+              root_host_id(l->gid_mappings, l->n_gid_mappings)) < 0)
+      return brick_errno(err, "chown %s", dir);
+  }
+  return 0;
+}
+
 static bool userns_is_new(const struct brick_spec *spec) {
   return spec->linux_.namespaces[BRICK_NS_USER].present && !spec->linux_.namespaces[BRICK_NS_USER].path;
 }
@@ -171,7 +201,10 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
     case SYNC_IDMAP_REQUEST: {
       const char *src = rootfs;
       bool rec = true;
-      if (m.value >= 0 && (size_t)m.value < j->spec->n_mounts) {
+      if (m.value == -2) {
+        src = brick_annotation(j->spec, BRICK_ANNOTATION_OVERLAY_LOWER);
+        rec = false;
+      } else if (m.value >= 0 && (size_t)m.value < j->spec->n_mounts) {
         src = j->spec->mounts[m.value].source;
         rec = j->spec->mounts[m.value].recursive_bind || j->spec->mounts[m.value].recursive_idmap;
       }
@@ -209,6 +242,35 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
   }
 }
 
+/* The device cgroup rules: the config's, then the devices a container always needs
+ * (as runc appends its AllowedDevices, so a config's deny-all cannot take /dev/null
+ * away), then every node the config asks to create. brick's always-allowed set is the
+ * talk's list and nothing more: no wildcard mknod. */
+static struct brick_device_rule *device_rules(const struct brick_spec *spec, size_t *n) {
+  static const struct { char type; int64_t major, minor; } always[] = {
+      {'c', 1, 3}, {'c', 1, 5}, {'c', 1, 7}, {'c', 1, 8}, {'c', 1, 9}, {'c', 5, 0},
+      {'c', 5, 1}, {'c', 5, 2}, {'c', 136, -1}, {'c', 10, 229}};
+  const struct brick_linux *l = &spec->linux_;
+  size_t total = l->resources.n_devices + ARRAY_SIZE(always) + l->n_devices;
+  struct brick_device_rule *r = xcalloc(total, sizeof *r);
+  size_t k = 0;
+  for (size_t i = 0; i < l->resources.n_devices; i++)
+    r[k++] = l->resources.devices[i];
+  for (size_t i = 0; i < ARRAY_SIZE(always); i++)
+    r[k++] = (struct brick_device_rule){.allow = true, .type = always[i].type,
+                                        .major = always[i].major, .minor = always[i].minor,
+                                        .access = "rwm"};
+  for (size_t i = 0; i < l->n_devices; i++) {
+    char t = l->devices[i].type == 'b' ? 'b' : 'c';
+    if (l->devices[i].type == 'p')
+      continue; /* fifos are not devices to the cgroup */
+    r[k++] = (struct brick_device_rule){.allow = true, .type = t, .major = l->devices[i].major,
+                                        .minor = l->devices[i].minor, .access = "rwm"};
+  }
+  *n = k;
+  return r;
+}
+
 static int connect_console(const char *path, brick_err *err) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof addr.sun_path)
@@ -228,6 +290,29 @@ static int write_pid_file(const char *path, pid_t pid, brick_err *err) {
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%d", (int)pid);
   return brick_write_file_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+/* brick picked the labels, so nobody else labelled the files: the entrypoint must be the
+ * container's file type and its MCS pair keeps other containers out. Writable volumes
+ * get the same label; a volume the lsm module refuses (a system directory) keeps its
+ * host label, so the container cannot write it -- a warning, not an error. */
+static int label_container_files(const struct brick_spec *spec, const char *rootfs,
+                                 const char *label, brick_err *err) {
+  if (brick_selinux_relabel_tree(rootfs, label, err) < 0)
+    return brick_error_prefix(err, "config.json: root.path");
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct brick_mount *m = &spec->mounts[i];
+    if (!m->bind || !m->source || (m->flags & MS_RDONLY) ||
+        (m->rec_attr_set & MOUNT_ATTR_RDONLY))
+      continue;
+    brick_err e = {0};
+    if (brick_selinux_relabel_tree(m->source, label, &e) < 0) {
+      brick_warn("config.json: mounts[%zu] (%s): %s; the container keeps the host label",
+                 i, m->destination, brick_error_msg(&e));
+      brick_error_clear(&e);
+    }
+  }
+  return 0;
 }
 
 static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_err *err) {
@@ -286,6 +371,8 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
 
   if (plan_userns(j, err) < 0)
     return -1;
+  if (prepare_overlay_dirs(j, err) < 0)
+    return -1;
   if (spec->linux_.seccomp.present) {
     _cleanup_free_ char *cache = xasprintf("%s/.seccomp-cache", o->state_root);
     if (brick_seccomp_prepare(&spec->linux_.seccomp, cache, &j->seccomp, err) < 0)
@@ -305,6 +392,8 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
       if (!mount_label)
         spec->linux_.mount_label = TAKE_PTR(file_label);
       mount_label = spec->linux_.mount_label;
+      if (label_container_files(spec, rootfs, mount_label, err) < 0)
+        return -1;
     }
   } else if (spec->process->selinux_label) {
     brick_warn("SELinux is disabled on this host: process.selinuxLabel is ignored");
@@ -354,7 +443,10 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
       close(a.ns_fds[t]);
 
   j->made_cgroup = true;
-  if (brick_cgroup_enter(j->st.cgroup_path, &spec->linux_.resources, j->stage1, err) < 0)
+  struct brick_resources res = spec->linux_.resources;
+  _cleanup_free_ struct brick_device_rule *rules = device_rules(spec, &res.n_devices);
+  res.devices = rules;
+  if (brick_cgroup_enter(j->st.cgroup_path, &res, j->stage1, err) < 0)
     return -1;
   if (brick_sync_send(j->sock, SYNC_CONTINUE, 0, -1, err) < 0)
     return -1;

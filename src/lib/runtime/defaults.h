@@ -17,5 +17,10 @@ json_t *brick_default_config(bool rootless);
 #define BRICK_ANNOTATION_LANDLOCK "run.oci.brick.landlock"      /* "true" (default) / "false" */
 #define BRICK_ANNOTATION_USERNS_AUTO "run.oci.brick.userns"     /* "auto": allocate a range */
 #define BRICK_ANNOTATION_OWNED_BUNDLE "run.oci.brick.owned-bundle" /* runtime removes bundle on delete */
+/* An image rootfs the runtime assembles (see rootfs.h): the shared read-only layer and
+ * the container's private upper and work directories. */
+#define BRICK_ANNOTATION_OVERLAY_LOWER "run.oci.brick.overlay.lower"
+#define BRICK_ANNOTATION_OVERLAY_UPPER "run.oci.brick.overlay.upper"
+#define BRICK_ANNOTATION_OVERLAY_WORK "run.oci.brick.overlay.work"
 
 #endif

@@ -19,6 +19,7 @@
 #include "core/sys.h"
 #include "core/util.h"
 #include "lsm/lsm.h"
+#include "runtime/defaults.h"
 #include "runtime/hooks.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
@@ -194,7 +195,15 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
       .mount_label = a->mount_label,
       .get_idmapped = a->idmap ? get_idmapped : NULL,
       .opaque = (void *)a,
+      .overlay_lower = brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_LOWER),
+      .overlay_upper = brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_UPPER),
+      .overlay_work = brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_WORK),
   };
+  if (rctx.overlay_lower && (!rctx.overlay_upper || !rctx.overlay_work)) {
+    brick_error(&err, 0, "annotation %s needs %s and %s", BRICK_ANNOTATION_OVERLAY_LOWER,
+                BRICK_ANNOTATION_OVERLAY_UPPER, BRICK_ANNOTATION_OVERLAY_WORK);
+    die(a, &err, true);
+  }
   /* The runtime's own memory (and /proc/<pid>/exe, i.e. the brick binary) must not be
    * reachable from the container while we are in it: CVE-2019-5736. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -365,6 +365,30 @@ static int setup_dev(int rootfd, const struct brick_spec *spec, const struct bri
   return 0;
 }
 
+/* The image's shared rootfs is the lower layer. In a user namespace it is first
+ * idmapped and attached over the (empty) rootfs directory, then the overlay is mounted
+ * on top of it with lowerdir naming that same path: the lower resolves to the idmapped
+ * mount at mount time, and the overlay covers it. Nothing here is visible on the host. */
+static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
+  const char *lower = ctx->overlay_lower;
+  if (ctx->new_userns && ctx->get_idmapped) {
+    _cleanup_close_ int mfd = ctx->get_idmapped(ctx->opaque, -2, err);
+    if (mfd < 0)
+      return brick_error_prefix(err, "idmapped image layer %s", ctx->overlay_lower);
+    if (brick_sys->move_mount(mfd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return brick_errno(err, "attach idmapped image layer on %s", ctx->rootfs);
+    lower = ctx->rootfs;
+  }
+  if (strpbrk(lower, ",:") || strpbrk(ctx->overlay_upper, ",:") || strpbrk(ctx->overlay_work, ",:"))
+    return brick_error(err, 0, "overlay paths must not contain ',' or ':'");
+  _cleanup_free_ char *data = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower,
+                                        ctx->overlay_upper, ctx->overlay_work,
+                                        ctx->new_userns ? ",userxattr" : "");
+  if (brick_sys->mount("overlay", ctx->rootfs, "overlay", MS_NODEV, data) < 0)
+    return brick_errno(err, "mount overlay on %s (%s)", ctx->rootfs, data);
+  return 0;
+}
+
 int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootfs_ctx *ctx,
                          brick_err *err) {
   char buf[64];
@@ -374,7 +398,10 @@ int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootf
   if (brick_sys->mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
     return brick_errno(err, "make / %s", (prop & MS_PRIVATE) ? "private" : "slave");
 
-  if (ctx->get_idmapped && ctx->new_userns) {
+  if (ctx->overlay_lower) {
+    if (mount_overlay(ctx, err) < 0)
+      return -1;
+  } else if (ctx->get_idmapped && ctx->new_userns) {
     _cleanup_close_ int mfd = ctx->get_idmapped(ctx->opaque, -1, err);
     if (mfd < 0)
       return brick_error_prefix(err, "idmapped rootfs");

@@ -17,8 +17,12 @@ struct brick_rootfs_ctx {
   bool no_pivot;
   const char *cgroup_path;   /* container cgroup (relative to hierarchy roots) */
   const char *mount_label;   /* SELinux context= for fresh mounts, NULL if none */
-  /* Ask the parent for a prepared (idmapped) mount: index -1 is the rootfs, otherwise
-   * the mounts[] index. Returns a mount fd or -1 with err set. NULL = no idmap support. */
+  /* An image rootfs: overlay of a shared read-only lower and a private upper, mounted
+   * here, inside the container's mount namespace, so the lower can be idmapped
+   * (overlayfs itself cannot be). NULL lower = root.path is used as is. */
+  const char *overlay_lower, *overlay_upper, *overlay_work;
+  /* Ask the parent for a prepared (idmapped) mount: index -1 is the rootfs, -2 the
+   * overlay lower, otherwise the mounts[] index. Returns a mount fd or -1 with err set. NULL = no idmap support. */
   int (*get_idmapped)(void *opaque, int index, brick_err *err);
   void *opaque;
 };
