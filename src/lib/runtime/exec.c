@@ -25,6 +25,7 @@
 #include "runtime/process.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "runtime/terminal.h"
 #include "seccomp/seccomp.h"
 
 int brick_exec_parse_args(const char *state_root, int argc, char **argv, struct brick_exec_opts *o) {
@@ -235,34 +236,10 @@ static _Noreturn void exec_fail(int sync, brick_err *err) {
   _exit(127);
 }
 
-static int make_pty(int console, const struct brick_process *p, brick_err *err) {
-  _cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0)
-    return brick_errno(err, "open /dev/ptmx");
-  int unlock = 0;
-  if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-    return brick_errno(err, "unlock pty");
-  _cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    return brick_errno(err, "open pty peer");
-  if (p->console_size.present) {
-    struct winsize ws = {.ws_row = (unsigned short)p->console_size.height,
-                         .ws_col = (unsigned short)p->console_size.width};
-    ioctl(slave, TIOCSWINSZ, &ws);
-  }
-  if (brick_send_fd(console, master, "console", 7, err) < 0)
-    return -1;
-  if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-    return brick_errno(err, "controlling terminal");
-  for (int fd = 0; fd < 3; fd++)
-    if (dup2(slave, fd) < 0)
-      return brick_errno(err, "dup pty");
-  return 0;
-}
-
 static _Noreturn void exec_grandchild(struct exec_child *c) {
   brick_err err = {0};
-  if (c->proc->terminal && c->console >= 0 && make_pty(c->console, c->proc, &err) < 0)
+  if (c->proc->terminal && c->console >= 0 &&
+      brick_terminal_attach(c->console, &c->proc->console_size, false, &err) < 0)
     exec_fail(c->sync, &err);
   if (c->proc->cwd && chdir(c->proc->cwd) < 0)
     brick_errno(&err, "cwd %s", c->proc->cwd), exec_fail(c->sync, &err);

@@ -24,6 +24,7 @@
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/sync.h"
+#include "runtime/terminal.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -84,47 +85,6 @@ static int get_idmapped(void *opaque, int index, brick_err *err) {
   if (fd < 0)
     return brick_error(err, 0, "no idmapped mount received");
   return fd;
-}
-
-/* A pty made inside the container's devpts, its master handed to the console socket
- * (conmon and containerd expect exactly this), its slave our stdio and /dev/console. */
-static int setup_terminal(const struct brick_init_args *a, brick_err *err) {
-  const struct brick_process *p = a->spec->process;
-  _cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0)
-    return brick_errno(err, "open /dev/ptmx");
-  int unlock = 0;
-  if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-    return brick_errno(err, "unlock pty");
-  _cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    return brick_errno(err, "open pty peer");
-  if (p->console_size.present) {
-    struct winsize ws = {.ws_row = (unsigned short)p->console_size.height,
-                         .ws_col = (unsigned short)p->console_size.width};
-    if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
-      return brick_errno(err, "process.consoleSize");
-  }
-  /* /dev/console is the slave, bound over an empty file we own. */
-  char src[64];
-  snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
-  int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (cfd >= 0) {
-    close(cfd);
-    if (brick_sys->mount(src, "/dev/console", NULL, MS_BIND, NULL) < 0)
-      return brick_errno(err, "bind /dev/console");
-  }
-  if (brick_send_fd(a->console_sock, master, "console", 7, err) < 0)
-    return brick_error_prefix(err, "console socket");
-  close(a->console_sock);
-  if (setsid() < 0 && errno != EPERM)
-    return brick_errno(err, "setsid");
-  if (ioctl(slave, TIOCSCTTY, 0) < 0)
-    return brick_errno(err, "set controlling terminal");
-  for (int fd = 0; fd < 3; fd++)
-    if (dup2(slave, fd) < 0)
-      return brick_errno(err, "dup pty to fd %d", fd);
-  return 0;
 }
 
 static bool is_writable_mount(const struct brick_mount *m) {
@@ -244,8 +204,11 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
       brick_errno(&err, "join session keyring"), die(a, &err, true);
   }
   const struct brick_process *proc = spec->process;
-  if (proc->terminal && a->console_sock >= 0 && setup_terminal(a, &err) < 0)
-    die(a, &err, true);
+  if (proc->terminal && a->console_sock >= 0) {
+    if (brick_terminal_attach(a->console_sock, &proc->console_size, true, &err) < 0)
+      die(a, &err, true);
+    close(a->console_sock);
+  }
   if (proc->cwd && chdir(proc->cwd) < 0)
     brick_errno(&err, "process.cwd %s", proc->cwd), die(a, &err, true);
   _cleanup_free_ char *path = brick_process_find_exec(proc, &err);

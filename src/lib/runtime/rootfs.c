@@ -474,19 +474,25 @@ static int write_sysctl(const struct brick_kv *kv, brick_err *err) {
   return 0;
 }
 
-static int mask_path(int rootfd, int nullfd, const char *path, brick_err *err) {
-  /* No symlink may stand in for the target: a container-made link would move the mask. */
+/* Open a masked or read-only path target. No symlink may stand in for it: a link the
+ * container made would move the protection elsewhere. Returns -1 with errno ENOENT (and
+ * err untouched) when the path does not exist, which is not an error. */
+static int open_protected(int rootfd, const char *path, const char *what, brick_err *err) {
   struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
   const char *rel = path;
   while (*rel == '/')
     rel++;
-  _cleanup_close_ int fd = brick_sys->openat2(rootfd, rel, &how, sizeof how);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return 0;
-    return brick_errno(err, "linux.maskedPaths: %s", path);
-  }
+  int fd = brick_sys->openat2(rootfd, rel, &how, sizeof how);
+  if (fd < 0 && errno != ENOENT)
+    brick_errno(err, "%s: %s", what, path);
+  return fd;
+}
+
+static int mask_path(int rootfd, int nullfd, const char *path, brick_err *err) {
+  _cleanup_close_ int fd = open_protected(rootfd, path, "linux.maskedPaths", err);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -1;
   struct stat st;
   if (fstat(fd, &st) < 0)
     return brick_errno(err, "stat %s", path);
@@ -502,17 +508,9 @@ static int mask_path(int rootfd, int nullfd, const char *path, brick_err *err) {
 }
 
 static int readonly_path(int rootfd, const char *path, brick_err *err) {
-  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-  const char *rel = path;
-  while (*rel == '/')
-    rel++;
-  _cleanup_close_ int fd = brick_sys->openat2(rootfd, rel, &how, sizeof how);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      return 0;
-    return brick_errno(err, "linux.readonlyPaths: %s", path);
-  }
+  _cleanup_close_ int fd = open_protected(rootfd, path, "linux.readonlyPaths", err);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -1;
   char buf[64];
   if (brick_sys->mount(FD_PATH(buf, fd), FD_PATH(buf, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
     return brick_errno(err, "linux.readonlyPaths: bind %s", path);
