@@ -16,6 +16,7 @@
 #include "image/store.h"
 #include "runtime/container.h"
 #include "runtime/defaults.h"
+#include "trust/image_trust.h"
 
 static int fail(brick_err *err) {
   fprintf(stderr, "brick: %s\n", brick_error_msg(err));
@@ -58,6 +59,9 @@ static json_t *info_json(const struct brick_image_info *in, bool full) {
                                             "mediaType", in->layer_media_types[i], "path",
                                             in->layer_blobs[i]));
   json_object_set_new(o, "layers", layers);
+  if (in->source_transport)
+    json_object_set_new(o, "source", json_pack("{s:s, s:s}", "transport", in->source_transport,
+                                               "reference", in->source_reference));
   json_object_set_new(o, "rootfs", json_string(in->rootfs));
   json_object_set_new(o, "manifest_path", json_string(in->manifest_path));
   json_object_set(o, "config", in->config);
@@ -78,10 +82,15 @@ static int image_import(const struct brick_global *g, int argc, char **argv) {
   static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                        {"platform", required_argument, NULL, 'p'},
                                        {"max-layer-size", required_argument, NULL, 'm'},
+                                       {"policy", required_argument, NULL, 'P'},
+                                       {"registries-d", required_argument, NULL, 'r'},
+                                       {"signature", required_argument, NULL, 's'},
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0, 0, 0, 0}};
   struct brick_import_opts io = {0};
+  struct brick_trust_import trust = {0};
+  _cleanup_strv_ char **sig_files = NULL;
   bool quiet = false;
   brick_err err = {0};
   int c;
@@ -89,6 +98,9 @@ static int image_import(const struct brick_global *g, int argc, char **argv) {
     switch (c) {
     case 'n': io.name = optarg; break;
     case 'p': io.platform = optarg; break;
+    case 'P': trust.settings.policy_path = optarg; break;
+    case 'r': trust.settings.registries_d = optarg; break;
+    case 's': brick_strv_push(&sig_files, optarg); break;
     case 'q': quiet = true; break;
     case 'm':
       if (brick_parse_size(optarg, &io.max_layer_bytes, &err) < 0) {
@@ -99,9 +111,16 @@ static int image_import(const struct brick_global *g, int argc, char **argv) {
       break;
     case 'h':
       printf("usage: brick image import [--name NAME] [--platform OS/ARCH[/VARIANT]]\n"
-             "                          [--max-layer-size N[kmg]] [--quiet] SOURCE\n\n"
+             "                          [--max-layer-size N[kmg]] [--policy FILE]\n"
+             "                          [--registries-d DIR] [--signature FILE]... [--quiet] SOURCE\n\n"
              "SOURCE: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG|:@N]\n"
-             "        or a path (a directory with oci-layout, or such a tar, or a docker save tar)\n");
+             "        | dir:DIR, or a path (a directory with oci-layout or manifest.json, an\n"
+             "        OCI archive, or a docker save tar)\n\n"
+             "The trust policy (--policy, $BRICK_POLICY, ~/.config/containers/policy.json,\n"
+             "/etc/containers/policy.json) must accept the image, with the --signature files,\n"
+             "the signature-N files of a dir: image and registries.d's lookaside store for\n"
+             "its names. The signatures it accepts are kept with the image: `brick run`\n"
+             "checks them again.\n");
       return 0;
     default: return usage_error("image import", "bad option");
     }
@@ -110,12 +129,30 @@ static int image_import(const struct brick_global *g, int argc, char **argv) {
     return usage_error("image import", "expected exactly one SOURCE");
   io.source = argv[optind];
   io.progress = !quiet && isatty(STDERR_FILENO);
+  io.verify = brick_trust_import_verify;
+  io.verify_ctx = &trust;
+  io.kept = &trust.kept;
+  size_t nsf = brick_strv_len(sig_files);
+  struct brick_sig_blob *given = xcalloc(nsf + 1, sizeof *given);
+  int r = 0;
+  for (size_t i = 0; i < nsf && r == 0; i++) {
+    char *data = NULL;
+    size_t len = 0;
+    r = brick_read_file(sig_files[i], &data, &len, &err);
+    if (r == 0)
+      given[trust.n_given++] = (struct brick_sig_blob){(unsigned char *)data, len};
+    else
+      brick_error_prefix(&err, "--signature");
+  }
+  trust.given = given;
   struct brick_store *s = NULL;
-  if (open_store(g, &s, &err) < 0)
-    return fail(&err);
   struct brick_image_info info;
-  int r = brick_store_import(s, &io, &info, &err);
-  brick_store_close(s);
+  if (r == 0 && (r = open_store(g, &s, &err)) == 0) {
+    r = brick_store_import(s, &io, &info, &err);
+    brick_store_close(s);
+  }
+  brick_sig_blobs_free(given, trust.n_given);
+  brick_import_kept_clear(&trust.kept);
   if (r < 0)
     return fail(&err);
   printf("%s\n", info.id);
@@ -445,6 +482,12 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
     return fail(&err);
   struct brick_image_info img;
   if (brick_store_lookup(s, image, &img, &err) < 0) {
+    brick_store_close(s);
+    return fail(&err);
+  }
+  struct brick_trust_settings trust = {0};
+  if (brick_trust_check_start(s, &img, &trust, &err) < 0) {
+    brick_image_info_clear(&img);
     brick_store_close(s);
     return fail(&err);
   }

@@ -227,12 +227,34 @@ static void free_results(struct brick_scan_result *res, size_t n) {
   free(res);
 }
 
+struct out_buf {
+  char *data;
+  size_t len, cap;
+};
+
+static int append(const char *buf, size_t n, void *ctx) {
+  struct out_buf *b = ctx;
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->data = xrealloc(b->data, b->cap);
+  }
+  memcpy(b->data + b->len, buf, n);
+  b->len += n;
+  return 0;
+}
+
+/* Rendered into memory and written with one fwrite: jansson's file writer makes a
+ * stdio call per token, which dominated large reports. */
 static int print_json(json_t *j) {
   if (!j)
     return -1;
-  int r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-  fputc('\n', stdout);
+  struct out_buf b = {0};
+  int r = json_dump_callback(j, append, &b, JSON_INDENT(2) | JSON_SORT_KEYS);
   json_decref(j);
+  append("\n", 1, &b);
+  if (r == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+    r = -1;
+  free(b.data);
   return r;
 }
 

@@ -1,5 +1,6 @@
 /* `brick sign`, `brick verify`, `brick key generate`, `brick policy show|check`: thin
  * wrappers over src/lib/trust. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 
 #include "cli.h"
 #include "core/util.h"
+#include "image/store.h"
+#include "trust/image_trust.h"
 #include "trust/trust.h"
 
 static int fail(brick_err *err) {
@@ -33,30 +36,80 @@ static bool is_dir(const char *p) {
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* MANIFEST_OR_DIR: a manifest file, or a dir: image (manifest.json beside signature-N). */
-static int read_manifest(const char *arg, char **manifest, size_t *len, char **dir,
-                         brick_err *err) {
+/* An image in the store, looked up only when the store exists (a question about a
+ * reference must never create one). */
+struct store_image {
+  struct brick_store *s;
+  struct brick_image_info img;
+};
+
+static void store_image_clear(struct store_image *si) {
+  if (si->s) {
+    brick_image_info_clear(&si->img);
+    brick_store_close(si->s);
+  }
+  memset(si, 0, sizeof *si);
+}
+
+static bool lookup_store_image(const struct brick_global *g, const char *arg,
+                               struct store_image *si) {
+  memset(si, 0, sizeof *si);
+  struct stat st;
+  if (!g->store || stat(g->store, &st) < 0)
+    return false;
+  brick_err e = {0};
+  if (brick_store_open(g->store, &si->s, &e) < 0) {
+    brick_error_clear(&e);
+    return false;
+  }
+  if (brick_store_lookup(si->s, arg, &si->img, &e) < 0) {
+    brick_error_clear(&e);
+    brick_store_close(si->s);
+    si->s = NULL;
+    return false;
+  }
+  return true;
+}
+
+/* MANIFEST_OR_DIR: a manifest file, a dir: image (manifest.json beside signature-N), or
+ * an image in the store (its stored manifest; si is filled). */
+static int read_manifest(const struct brick_global *g, const char *arg, char **manifest,
+                         size_t *len, char **dir, struct store_image *si, brick_err *err) {
   const char *path = brick_str_has_prefix(arg, "dir:") ? arg + 4 : arg;
+  *dir = NULL;
   if (is_dir(path)) {
     _cleanup_free_ char *m = xasprintf("%s/manifest.json", path);
     *dir = xstrdup(path);
     return brick_read_file(m, manifest, len, err);
   }
-  *dir = NULL;
+  struct stat st;
+  if (path == arg && stat(path, &st) < 0 && errno == ENOENT) {
+    if (lookup_store_image(g, arg, si))
+      return brick_read_file(si->img.manifest_path, manifest, len, err);
+    return brick_error(err, ENOENT, "%s: no such file, nor an image in the store %s", arg,
+                       g->store ? g->store : "");
+  }
   return brick_read_file(path, manifest, len, err);
 }
 
 static const char sign_usage[] =
     "usage: brick sign --identity REF (--sign-by FINGERPRINT [--gpg-home DIR] | --key PRIVATE.key)\n"
     "                  [--sign-dir DIR | --lookaside DIR | --registries-d DIR | --output FILE]\n"
-    "                  MANIFEST_OR_DIR\n"
+    "                  MANIFEST_OR_DIR_OR_IMAGE\n"
     "Sign an image manifest. --sign-by makes a simple-signing (GPG) signature; --key makes\n"
     "a sigstore key signature (private key password from BRICK_KEY_PASSWORD). The signature\n"
     "is stored as the next signature-N in the dir: image, --sign-dir, or the lookaside store\n"
-    "(--lookaside BASE, or the one registries.d configures for REF).\n";
+    "(--lookaside BASE, or the one registries.d configures for REF). For an IMAGE in the\n"
+    "store its stored manifest is signed and the signature is kept with the image (where\n"
+    "`brick run` checks it) unless one of those is given; --identity defaults to the\n"
+    "image's first name.\n";
+
+static int sign_and_store(struct store_image *si, const char *identity, const char *sign_by,
+                          const char *gpg_home, const char *key, const char *sign_dir,
+                          const char *lookaside, const char *registries_d, const char *output,
+                          const char *manifest, size_t mlen, const char *dir);
 
 int cmd_sign(const struct brick_global *g, int argc, char **argv) {
-  (void)g;
   static const struct option opts[] = {
       {"sign-by", required_argument, NULL, 'b'}, {"identity", required_argument, NULL, 'i'},
       {"gpg-home", required_argument, NULL, 'g'}, {"key", required_argument, NULL, 'k'},
@@ -81,16 +134,34 @@ int cmd_sign(const struct brick_global *g, int argc, char **argv) {
     }
   }
   if (optind != argc - 1)
-    return usage_error(sign_usage, "sign: expected one MANIFEST_OR_DIR");
-  if (!identity)
-    return usage_error(sign_usage, "sign: --identity is required");
+    return usage_error(sign_usage, "sign: expected one MANIFEST_OR_DIR_OR_IMAGE");
   if (!sign_by == !key)
     return usage_error(sign_usage, "sign: give exactly one of --sign-by and --key");
   brick_err err = {0};
   _cleanup_free_ char *manifest = NULL, *dir = NULL;
   size_t mlen;
-  if (read_manifest(argv[optind], &manifest, &mlen, &dir, &err) < 0)
+  struct store_image si = {0};
+  if (read_manifest(g, argv[optind], &manifest, &mlen, &dir, &si, &err) < 0) {
+    store_image_clear(&si);
     return fail(&err);
+  }
+  if (!identity && si.s && si.img.names && si.img.names[0])
+    identity = si.img.names[0];
+  if (!identity) {
+    store_image_clear(&si);
+    return usage_error(sign_usage, "sign: --identity is required");
+  }
+  int ret = sign_and_store(&si, identity, sign_by, gpg_home, key, sign_dir, lookaside,
+                           registries_d, output, manifest, mlen, dir);
+  store_image_clear(&si);
+  return ret;
+}
+
+static int sign_and_store(struct store_image *si, const char *identity, const char *sign_by,
+                          const char *gpg_home, const char *key, const char *sign_dir,
+                          const char *lookaside, const char *registries_d, const char *output,
+                          const char *manifest, size_t mlen, const char *dir) {
+  brick_err err = {0};
   _cleanup_free_ unsigned char *sig = NULL;
   size_t sig_len = 0;
   int r = sign_by ? brick_simple_sign(gpg_home, sign_by, identity, (unsigned char *)manifest, mlen,
@@ -123,6 +194,14 @@ int cmd_sign(const struct brick_global *g, int argc, char **argv) {
       return fail(&err);
   } else if (dir) {
     target = xstrdup(dir);
+  } else if (si->s) {
+    struct brick_store_sig keep = {sig, sig_len};
+    size_t added = 0;
+    if (brick_store_signatures_add(si->s, si->img.id, &keep, 1, &added, &err) < 0)
+      return fail(&err);
+    _cleanup_free_ char *sdir = brick_store_signature_dir(si->s, si->img.id);
+    printf("%s%s\n", sdir, added ? "" : " (already there)");
+    return 0;
   } else {
     return usage_error(sign_usage,
                        "sign: where to store? give --sign-dir, --lookaside, --registries-d or "
@@ -138,11 +217,12 @@ int cmd_sign(const struct brick_global *g, int argc, char **argv) {
 static const char verify_usage[] =
     "usage: brick verify --identity REF (--key KEYFILE... | --gpg-home DIR)\n"
     "                    [--signature FILE... | --sign-dir DIR | --lookaside DIR |\n"
-    "                     --registries-d DIR] [--json] MANIFEST_OR_DIR\n"
+    "                     --registries-d DIR] [--json] MANIFEST_OR_DIR_OR_IMAGE\n"
     "Verify an image's signatures: each must be cryptographically valid with a trusted key,\n"
     "sign this manifest's digest, and claim exactly REF. KEYFILE is an OpenPGP public key\n"
     "(simple signing) or a PEM public key (sigstore). Succeeds when at least one signature\n"
-    "verifies.\n";
+    "verifies. For an IMAGE in the store the signatures kept with it are checked (unless\n"
+    "others are named) and --identity defaults to its first name.\n";
 
 static bool is_pem_public_key(const struct brick_sig_blob *k) {
   static const char tag[] = "-----BEGIN PUBLIC KEY-----";
@@ -150,7 +230,6 @@ static bool is_pem_public_key(const struct brick_sig_blob *k) {
 }
 
 int cmd_verify(const struct brick_global *g, int argc, char **argv) {
-  (void)g;
   static const struct option opts[] = {
       {"identity", required_argument, NULL, 'i'}, {"key", required_argument, NULL, 'k'},
       {"gpg-home", required_argument, NULL, 'g'}, {"signature", required_argument, NULL, 's'},
@@ -160,6 +239,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
   const char *identity = NULL, *gpg_home = NULL, *sign_dir = NULL, *lookaside = NULL,
              *registries_d = NULL;
   _cleanup_strv_ char **key_files = NULL, **sig_files = NULL;
+  _cleanup_free_ char *image_identity = NULL;
   bool json = false;
   int c;
   while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -177,17 +257,28 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
     }
   }
   if (optind != argc - 1)
-    return usage_error(verify_usage, "verify: expected one MANIFEST_OR_DIR");
-  if (!identity)
-    return usage_error(verify_usage, "verify: --identity is required");
+    return usage_error(verify_usage, "verify: expected one MANIFEST_OR_DIR_OR_IMAGE");
   if (!key_files && !gpg_home)
     return usage_error(verify_usage, "verify: give --key or --gpg-home");
   brick_err err = {0};
-  _cleanup_free_ char *manifest = NULL, *dir = NULL, *digest = NULL;
+  _cleanup_free_ char *manifest = NULL, *dir = NULL, *digest = NULL, *image_sigs = NULL;
   size_t mlen;
-  if (read_manifest(argv[optind], &manifest, &mlen, &dir, &err) < 0 ||
-      brick_manifest_digest((unsigned char *)manifest, mlen, &digest, &err) < 0)
+  struct store_image si = {0};
+  if (read_manifest(g, argv[optind], &manifest, &mlen, &dir, &si, &err) < 0 ||
+      brick_manifest_digest((unsigned char *)manifest, mlen, &digest, &err) < 0) {
+    store_image_clear(&si);
     return fail(&err);
+  }
+  if (si.s) {
+    /* the image's own signatures, unless the caller pointed elsewhere */
+    if (!sign_dir && !lookaside && !registries_d)
+      sign_dir = image_sigs = brick_store_signature_dir(si.s, si.img.id);
+    if (!identity && si.img.names && si.img.names[0])
+      identity = image_identity = xstrdup(si.img.names[0]);
+    store_image_clear(&si);
+  }
+  if (!identity)
+    return usage_error(verify_usage, "verify: --identity is required");
 
   /* Trusted keys, split by kind. */
   size_t nk = brick_strv_len(key_files), n_pem = 0, n_gpg = 0;
@@ -347,7 +438,10 @@ static const char policy_usage[] =
     "evaluates it (exit 0 accepted, 1 rejected). REFERENCE may carry its transport\n"
     "(docker://host/repo:tag, dir:/path, oci:/path:tag); the default transport is docker.\n"
     "The policy is --policy, $BRICK_POLICY, ~/.config/containers/policy.json or\n"
-    "/etc/containers/policy.json.\n";
+    "/etc/containers/policy.json.\n"
+    "REFERENCE may also be an IMAGE in the store (by name or id, no transport given): show\n"
+    "names the entry for the source it was imported from; check asks what `brick run`\n"
+    "asks (stored manifest, the signatures kept with it, the scan gate).\n";
 
 static const char *const transports[] = {"docker",         "atomic", "containers-storage", "dir",
                                          "oci",            "oci-archive", "docker-archive",
@@ -372,8 +466,47 @@ static void split_transport(const char *arg, const char *given, const char **tra
   }
 }
 
+/* `policy show|check IMAGE` for an image in the store. */
+static int policy_image(bool show, const char *policy_path, struct store_image *si) {
+  brick_err err = {0};
+  if (!show) {
+    struct brick_trust_settings t = {.policy_path = policy_path};
+    if (brick_trust_check_start(si->s, &si->img, &t, &err) < 0)
+      return fail(&err);
+    printf("accepted: image %s (%.12s)\n", si->img.names && si->img.names[0]
+                                                ? si->img.names[0] : si->img.id, si->img.id);
+    return 0;
+  }
+  _cleanup_free_ char *transport = NULL, *reference = NULL;
+  brick_trust_image_policy_name(si->s, &si->img, &transport, &reference);
+  struct brick_policy *p = NULL;
+  json_t *out = NULL;
+  if (brick_policy_load(policy_path, &p, &err) < 0 ||
+      brick_policy_explain(p, transport, reference, &out, &err) < 0) {
+    brick_policy_free(p);
+    return fail(&err);
+  }
+  brick_policy_free(p);
+  _cleanup_free_ char *sigdir = brick_store_signature_dir(si->s, si->img.id);
+  struct brick_sig_blob *sigs = NULL;
+  size_t n = 0;
+  if (brick_sigs_read_dir(sigdir, &sigs, &n, &err) < 0) {
+    json_decref(out);
+    return fail(&err);
+  }
+  brick_sig_blobs_free(sigs, n);
+  json_object_set_new(out, "image", json_pack("{s:s, s:s, s:I, s:s}", "id", si->img.id,
+                                              "digest", si->img.manifest_digest, "signatures",
+                                              (json_int_t)n, "signatureDir", sigdir));
+  char *txt = json_dumps(out, JSON_INDENT(2));
+  if (txt)
+    puts(txt);
+  free(txt);
+  json_decref(out);
+  return 0;
+}
+
 int cmd_policy(const struct brick_global *g, int argc, char **argv) {
-  (void)g;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(policy_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -406,6 +539,13 @@ int cmd_policy(const struct brick_global *g, int argc, char **argv) {
     return usage_error(policy_usage, "policy %s: expected one REFERENCE", argv[1]);
   const char *transport, *ref;
   split_transport(argv[argc - 1], transport_opt, &transport, &ref);
+  struct store_image si = {0};
+  if (!transport_opt && ref == argv[argc - 1] && !manifest_path && !sig_files &&
+      lookup_store_image(g, ref, &si)) {
+    int r = policy_image(show, policy_path, &si);
+    store_image_clear(&si);
+    return r;
+  }
   brick_err err = {0};
   struct brick_policy *p = NULL;
   if (brick_policy_load(policy_path, &p, &err) < 0)

@@ -14,6 +14,9 @@
 int brick_oci_resolve(struct brick_image_source *src, const struct brick_platform *want,
                       bool platform_explicit, int blob_dirfd, struct brick_resolved *out,
                       brick_err *err);
+int brick_dir_resolve(struct brick_image_source *src, const struct brick_platform *want,
+                      bool platform_explicit, int blob_dirfd, struct brick_resolved *out,
+                      brick_err *err);
 
 static bool is_dir(const char *p) {
   struct stat st;
@@ -105,6 +108,11 @@ int brick_source_open(const char *spec, const char *staging_dir, struct brick_im
     archive = true;
     if (split_path_ref(spec + 12, false, &path, &ref, err) < 0)
       return -1;
+  } else if (brick_str_has_prefix(spec, "dir:")) {
+    src->kind = BRICK_SOURCE_DIR;
+    if (!is_dir(spec + 4))
+      return brick_error(err, ENOENT, "%s: no such directory", spec + 4);
+    path = xstrdup(spec + 4);
   } else if (brick_str_has_prefix(spec, "docker-archive:")) {
     src->kind = BRICK_SOURCE_DOCKER_ARCHIVE;
     src->docker = true;
@@ -135,20 +143,39 @@ int brick_source_open(const char *spec, const char *staging_dir, struct brick_im
     if (src->dirfd < 0)
       return brick_errno(err, "open %s", path);
   }
-  if (!brick_str_has_prefix(spec, "oci") && !brick_str_has_prefix(spec, "docker-archive:")) {
+  if (!brick_str_has_prefix(spec, "oci") && !brick_str_has_prefix(spec, "docker-archive:") &&
+      !brick_str_has_prefix(spec, "dir:")) {
     /* auto-detect: an OCI layout wins over docker's manifest.json (docker >= 25 writes both) */
     struct stat st;
     if (fstatat(src->dirfd, "oci-layout", &st, AT_SYMLINK_NOFOLLOW) == 0) {
       src->docker = false;
+    } else if (!archive && fstatat(src->dirfd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      src->kind = BRICK_SOURCE_DIR; /* what `skopeo copy … dir:PATH` writes */
     } else if (archive && fstatat(src->dirfd, "manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0) {
       src->kind = BRICK_SOURCE_DOCKER_ARCHIVE;
       src->docker = true;
     } else {
       return brick_error(err, EINVAL, "%s: neither an OCI image layout (no oci-layout) nor a "
-                         "docker archive (no manifest.json)", spec);
+                         "docker archive or dir: image (no manifest.json)", spec);
     }
   }
   return 0;
+}
+
+void brick_source_policy_name(const struct brick_image_source *src, char **transport,
+                              char **reference) {
+  static const char *const names[] = {
+      [BRICK_SOURCE_OCI_DIR] = "oci",
+      [BRICK_SOURCE_OCI_ARCHIVE] = "oci-archive",
+      [BRICK_SOURCE_DOCKER_ARCHIVE] = "docker-archive",
+      [BRICK_SOURCE_DIR] = "dir",
+  };
+  *transport = xstrdup(names[src->kind]);
+  char *real = realpath(src->path, NULL);
+  const char *p = real ? real : src->path;
+  *reference = src->ref && src->kind != BRICK_SOURCE_DIR ? xasprintf("%s:%s", p, src->ref)
+                                                         : xstrdup(p);
+  free(real);
 }
 
 void brick_source_close(struct brick_image_source *src) {
@@ -396,7 +423,9 @@ int brick_source_resolve(struct brick_image_source *src, const char *platform, i
     return -1;
   bool explicit_platform = platform && *platform;
   int r = src->docker ? docker_resolve(src, blob_dirfd, &want, explicit_platform, out, err)
-                      : brick_oci_resolve(src, &want, explicit_platform, blob_dirfd, out, err);
+          : src->kind == BRICK_SOURCE_DIR
+              ? brick_dir_resolve(src, &want, explicit_platform, blob_dirfd, out, err)
+              : brick_oci_resolve(src, &want, explicit_platform, blob_dirfd, out, err);
   brick_platform_clear(&want);
   if (r < 0)
     brick_resolved_clear(out);

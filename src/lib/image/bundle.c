@@ -5,13 +5,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "core/sys.h"
 #include "core/util.h"
 #include "image/path.h"
+#include "runtime/defaults.h"
 
 char *brick_random_id(void) {
   unsigned char b[6];
@@ -269,10 +268,9 @@ static bool overlay_path_ok(const char *p) {
   return !strpbrk(p, ",:\\");
 }
 
+/* Nothing is mounted on the host for an image bundle (the runtime assembles the overlay
+ * inside the container's mount namespace), so removing the directory is all there is. */
 int brick_bundle_destroy(const char *bundle, brick_err *err) {
-  _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
-  if (brick_sys->umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-    return brick_errno(err, "unmount %s", rootfs);
   return brick_rm_rf(bundle, err);
 }
 
@@ -282,17 +280,17 @@ int brick_bundle_create(struct brick_store *s, const struct brick_image_info *im
     return brick_error(err, EINVAL, "container name \"%s\": use letters, digits, '_', '-', '.'",
                        o->id ? o->id : "");
   _cleanup_free_ char *bundle = xasprintf("%s/containers/%s", brick_store_dir(s), o->id);
-  if (mkdir(bundle, 0700) < 0) {
+  /* 0711: the container's root (an unprivileged id on the host) must reach rootfs/, upper/
+   * and work/ by path when it mounts the overlay; config.json itself stays 0600 */
+  if (mkdir(bundle, 0711) < 0) {
     if (errno == EEXIST)
       return brick_error(err, EEXIST, "container \"%s\" already exists (%s)", o->id, bundle);
     return brick_errno(err, "mkdir %s", bundle);
   }
-  int ret = -1;
-  bool mounted = false;
   _cleanup_free_ char *upper = xasprintf("%s/upper", bundle);
   _cleanup_free_ char *work = xasprintf("%s/work", bundle);
   _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
-  _cleanup_free_ char *mopts = NULL, *cfg = NULL, *marker = NULL, *data = NULL;
+  _cleanup_free_ char *cfg = NULL, *marker = NULL, *data = NULL;
   _cleanup_close_ int imgroot = -1;
   if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 || mkdir(rootfs, 0755) < 0) {
     brick_errno(err, "create bundle directories in %s", bundle);
@@ -319,12 +317,12 @@ int brick_bundle_create(struct brick_store *s, const struct brick_image_info *im
                 "take", brick_store_dir(s));
     goto out;
   }
-  mopts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", img->rootfs, upper, work);
-  if (brick_sys->mount("overlay", rootfs, "overlay", MS_NODEV | MS_NOSUID, mopts) < 0) {
-    brick_errno(err, "mount overlay on %s", rootfs);
-    goto out;
-  }
-  mounted = true;
+  /* root.path stays an empty directory: an overlay cannot be idmapped, so the runtime
+   * mounts it inside the container's mount namespace over an idmapped lower layer */
+  json_t *ann = json_object_get(base, "annotations");
+  json_object_set_new(ann, BRICK_ANNOTATION_OVERLAY_LOWER, json_string(img->rootfs));
+  json_object_set_new(ann, BRICK_ANNOTATION_OVERLAY_UPPER, json_string(upper));
+  json_object_set_new(ann, BRICK_ANNOTATION_OVERLAY_WORK, json_string(work));
   cfg = xasprintf("%s/config.json", bundle);
   data = json_dumps(base, JSON_INDENT(2));
   if (brick_write_file_atomic(cfg, data, strlen(data), 0600, err) < 0)
@@ -332,8 +330,6 @@ int brick_bundle_create(struct brick_store *s, const struct brick_image_info *im
   *bundle_out = TAKE_PTR(bundle);
   return 0;
 out:
-  if (mounted)
-    (void)brick_sys->umount2(rootfs, MNT_DETACH);
   brick_rm_rf(bundle, NULL);
-  return ret;
+  return -1;
 }

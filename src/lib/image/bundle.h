@@ -1,6 +1,8 @@
 /* `brick run IMAGE`: an OCI bundle under <store>/containers/<id>/ whose rootfs is an
  * overlay (lowerdir = the image's shared read-only rootfs, private upper/work in the
- * bundle), and whose config.json is brick's secure default filled from the image config
+ * bundle) that the runtime mounts inside the container (annotations
+ * run.oci.brick.overlay.{lower,upper,work}; root.path is an empty directory), and whose
+ * config.json is brick's secure default filled from the image config
  * (Entrypoint, Cmd, Env, WorkingDir, User, StopSignal) and the run options. */
 #ifndef BRICK_IMAGE_BUNDLE_H
 #define BRICK_IMAGE_BUNDLE_H
@@ -39,13 +41,12 @@ int brick_bundle_fill_config(json_t *base, json_t *img_config, int rootfd, const
                              const char *image_id, const struct brick_run_opts *o,
                              brick_err *err);
 
-/* Create <store>/containers/<id>/ (config.json, upper/, work/, rootfs/ with the overlay
- * mounted) from base (consumed: filled as above). *bundle_out = the bundle directory. On
+/* Create <store>/containers/<id>/ (config.json, upper/, work/ and an empty rootfs/; the
+ * overlay annotations name the image rootfs, upper and work) from base (consumed: filled as above). *bundle_out = the bundle directory. On
  * failure nothing is left behind. */
 int brick_bundle_create(struct brick_store *s, const struct brick_image_info *img, json_t *base,
                         const struct brick_run_opts *o, char **bundle_out, brick_err *err);
-/* Unmount the rootfs overlay and remove the bundle (for failures before the runtime owns
- * it). */
+/* Remove the bundle (for failures before the runtime owns it). */
 int brick_bundle_destroy(const char *bundle, brick_err *err);
 
 /* "user", "uid", "user:group", "uid:gid" ... resolved against the image's /etc/passwd and

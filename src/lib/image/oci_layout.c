@@ -177,14 +177,24 @@ int brick_blob_copy_verified(int src_dirfd, const char *relpath, const char *dig
   return 0;
 }
 
+/* Where a blob lives in the source: blobs/sha256/<hex> in an OCI layout, <hex> in a
+ * dir: image. */
+static char *blob_rel(const struct brick_image_source *src, const char *digest) {
+  return src->kind == BRICK_SOURCE_DIR ? xstrdup(digest + 7)
+                                       : xasprintf("blobs/sha256/%s", digest + 7);
+}
+
 /* Copy+verify a document blob and parse it. */
-static int read_doc_blob(int src_dirfd, const char *digest, int64_t size, int blob_dirfd,
-                         const char *what, json_t **out, brick_err *err) {
+static int read_doc_blob(const struct brick_image_source *src, const char *digest, int64_t size,
+                         int blob_dirfd, const char *what, json_t **out, brick_err *err) {
+  int src_dirfd = src->dirfd;
   if (size > (int64_t)MAX_DOC_BYTES)
     return brick_error(err, EFBIG, "%s %s: %lld bytes is larger than the %u-byte limit", what,
                        digest, (long long)size, MAX_DOC_BYTES);
   _cleanup_free_ char *what_d = xasprintf("%s %s", what, digest);
-  _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest + 7);
+  if (brick_digest_hex(digest, &(const char *){NULL}, err) < 0)
+    return brick_error_prefix(err, "%s", what);
+  _cleanup_free_ char *rel = blob_rel(src, digest);
   if (brick_blob_copy_verified(src_dirfd, rel, digest, size, blob_dirfd, what_d, err) < 0)
     return -1;
   _cleanup_close_ int fd = openat(blob_dirfd, digest + 7, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -241,7 +251,7 @@ static int expand_indexes(struct brick_image_source *src, json_t *list, int blob
     if (depth >= MAX_INDEX_DEPTH)
       return brick_error(err, ELOOP, "indexes nested more than %d deep", MAX_INDEX_DEPTH);
     _cleanup_json_ json_t *idx = NULL;
-    if (read_doc_blob(src->dirfd, dg, sz, blob_dirfd, "index", &idx, err) < 0)
+    if (read_doc_blob(src, dg, sz, blob_dirfd, "index", &idx, err) < 0)
       return -1;
     json_t *inner = json_object_get(idx, "manifests");
     if (!json_is_array(inner))
@@ -260,7 +270,7 @@ static int finish_from_manifest(struct brick_image_source *src, json_t *desc, in
   if (brick_descriptor_parse(desc, &mt, &dg, &sz, err) < 0)
     return -1;
   _cleanup_json_ json_t *m = NULL;
-  if (read_doc_blob(src->dirfd, dg, sz, blob_dirfd, "manifest", &m, err) < 0)
+  if (read_doc_blob(src, dg, sz, blob_dirfd, "manifest", &m, err) < 0)
     return -1;
   if (brick_manifest_check(m, mt, err) < 0)
     return brick_error_prefix(err, "manifest %s", dg);
@@ -270,7 +280,7 @@ static int finish_from_manifest(struct brick_image_source *src, json_t *desc, in
   const char *cmt, *cdg;
   int64_t csz;
   brick_descriptor_parse(json_object_get(m, "config"), &cmt, &cdg, &csz, NULL);
-  if (read_doc_blob(src->dirfd, cdg, csz, blob_dirfd, "config", &out->config, err) < 0)
+  if (read_doc_blob(src, cdg, csz, blob_dirfd, "config", &out->config, err) < 0)
     return -1;
   out->config_digest = xstrdup(cdg);
   out->config_size = csz;
@@ -366,13 +376,64 @@ int brick_oci_resolve(struct brick_image_source *src, const struct brick_platfor
   return 0;
 }
 
+int brick_dir_resolve(struct brick_image_source *src, const struct brick_platform *want,
+                      bool platform_explicit, int blob_dirfd, struct brick_resolved *out,
+                      brick_err *err);
+/* A dir: image names its manifest manifest.json; its digest is that of the bytes, and
+ * the signatures beside it sign exactly those bytes. The manifest is staged under its
+ * digest, after which it resolves as a descriptor would. */
+int brick_dir_resolve(struct brick_image_source *src, const struct brick_platform *want,
+                      bool platform_explicit, int blob_dirfd, struct brick_resolved *out,
+                      brick_err *err) {
+  _cleanup_close_ int mfd = brick_open_file_beneath(src->dirfd, "manifest.json", err);
+  if (mfd < 0)
+    return brick_error_prefix(err, "%s", src->path);
+  _cleanup_free_ char *buf = NULL;
+  size_t len;
+  if (brick_read_fd(mfd, &buf, &len, MAX_DOC_BYTES, err) < 0)
+    return brick_error_prefix(err, "%s/manifest.json", src->path);
+  json_error_t je;
+  _cleanup_json_ json_t *m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+  if (!m)
+    return brick_error(err, EINVAL, "%s/manifest.json: invalid JSON at line %d: %s", src->path,
+                       je.line, je.text);
+  const char *mt = json_string_value(json_object_get(m, "mediaType"));
+  if (!mt && json_integer_value(json_object_get(m, "schemaVersion")) == 2)
+    mt = "application/vnd.oci.image.manifest.v1+json"; /* OCI makes mediaType optional */
+  if (!mt || brick_media_kind(mt, NULL) != BRICK_MEDIA_MANIFEST)
+    return brick_error(err, EINVAL, "%s/manifest.json: not a single-image manifest (mediaType "
+                       "%s); copy one platform into the dir: image", src->path,
+                       mt ? mt : "missing");
+  char digest[BRICK_DIGEST_STR_LEN];
+  brick_sha256_buf(buf, len, digest);
+  {
+    _cleanup_close_ int sfd = openat(blob_dirfd, digest + 7,
+                                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (sfd < 0)
+      return brick_errno(err, "%s/manifest.json: stage", src->path);
+    for (size_t off = 0; off < len;) {
+      ssize_t w = write(sfd, buf + off, len - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return brick_errno(err, "%s/manifest.json: stage", src->path);
+      off += (size_t)w;
+    }
+  }
+  _cleanup_json_ json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest,
+                                          "size", (json_int_t)len);
+  if (finish_from_manifest(src, desc, blob_dirfd, want, platform_explicit, out, err) < 0)
+    return brick_error_prefix(err, "%s", src->path);
+  return 0;
+}
+
 int brick_source_fetch_layers(struct brick_image_source *src, const struct brick_resolved *r,
                               int blob_dirfd, brick_err *err) {
   if (src->docker)
     return 0; /* hashed and staged while the manifest was synthesised */
   for (size_t i = 0; i < r->nlayers; i++) {
     _cleanup_free_ char *what = xasprintf("%s: layer %s", src->path, r->layers[i].digest);
-    _cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", r->layers[i].digest + 7);
+    _cleanup_free_ char *rel = blob_rel(src, r->layers[i].digest);
     if (brick_blob_copy_verified(src->dirfd, rel, r->layers[i].digest, r->layers[i].size,
                                  blob_dirfd, what, err) < 0)
       return -1;

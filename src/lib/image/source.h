@@ -13,7 +13,12 @@
 #include "image/digest.h"
 #include "image/media.h"
 
-enum brick_source_kind { BRICK_SOURCE_OCI_DIR, BRICK_SOURCE_OCI_ARCHIVE, BRICK_SOURCE_DOCKER_ARCHIVE };
+enum brick_source_kind {
+  BRICK_SOURCE_OCI_DIR,
+  BRICK_SOURCE_OCI_ARCHIVE,
+  BRICK_SOURCE_DOCKER_ARCHIVE,
+  BRICK_SOURCE_DIR, /* containers/image `dir:`: manifest.json, blobs named by hex, signature-N */
+};
 
 struct brick_image_source {
   enum brick_source_kind kind;
@@ -46,7 +51,12 @@ struct brick_source_limits {
   uint64_t max_entry_bytes; /* for archive sources (each member) */
 };
 
-/* Parse "oci:DIR[:TAG]", "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]" or a plain
+/* The containers-policy.json(5) name of an opened source: transport ("oci", "oci-archive",
+ * "docker-archive", "dir") and reference (the absolute path, ":REF" appended when given). */
+void brick_source_policy_name(const struct brick_image_source *src, char **transport,
+                              char **reference);
+
+/* Parse "oci:DIR[:TAG]", "dir:DIR", "oci-archive:FILE[:TAG]", "docker-archive:FILE[:REF]" or a plain
  * path (a directory holding oci-layout, or a tar holding oci-layout or manifest.json).
  * Archives are unpacked (with the safe layer unpacker) into staging_dir. */
 int brick_source_open(const char *spec, const char *staging_dir, struct brick_image_source *src,

@@ -26,7 +26,7 @@ int brick_store_open(const char *dir, struct brick_store **out, brick_err *err) 
   if (!realpath(dir, real))
     return brick_errno(err, "image store %s", dir);
   static const char *const subdirs[] = {"blobs", "blobs/sha256", "rootfs", "images", "tmp",
-                                        "containers"};
+                                        "containers", "signatures"};
   for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
     _cleanup_free_ char *p = xasprintf("%s/%s", real, subdirs[i]);
     if (mkdir(p, 0700) < 0 && errno != EEXIST)
@@ -181,6 +181,13 @@ int brick_store_info_from_record(struct brick_store *s, json_t *rec,
   out->rootfs = xasprintf("%s/rootfs/%s", s->dir, cd + 7);
   out->created = json_integer_value(json_object_get(rec, "created"));
   out->size = (uint64_t)json_integer_value(json_object_get(rec, "size"));
+  json_t *src = json_object_get(rec, "source");
+  const char *st = json_string_value(json_object_get(src, "transport"));
+  const char *sr = json_string_value(json_object_get(src, "reference"));
+  if (st && sr) {
+    out->source_transport = xstrdup(st);
+    out->source_reference = xstrdup(sr);
+  }
   out->names = xcalloc(1, sizeof *out->names);
   json_t *names = json_object_get(rec, "names");
   for (size_t i = 0; i < json_array_size(names); i++)
@@ -225,6 +232,8 @@ void brick_image_info_clear(struct brick_image_info *info) {
   brick_strv_free(info->layer_digests);
   brick_strv_free(info->layer_media_types);
   free(info->manifest_path);
+  free(info->source_transport);
+  free(info->source_reference);
   if (info->config)
     json_decref(info->config);
   memset(info, 0, sizeof *info);
@@ -523,6 +532,8 @@ static int gc_locked(struct brick_store *s, struct brick_prune_report *rep, bool
       rep->rootfs++;
   }
   brick_strv_free(doomed);
+  if (ret == 0)
+    ret = brick_store_signatures_gc_locked(s, err);
   if (ret < 0 || !tmp_too)
     return ret;
   _cleanup_free_ char *tdir = xasprintf("%s/tmp", s->dir);

@@ -9,6 +9,8 @@
  *   <store>/rootfs/<config-hex>/     unpacked layers (lowerdir of every container)
  *   <store>/images/<manifest-hex>.json
  *   <store>/containers/<id>/         bundles made by `brick run IMAGE`
+ *   <store>/signatures/<id>/         signature-N kept with an image (trust re-checks them
+ *                                    when a container starts)
  *   <store>/tmp/                     staging
  *
  * This header is the stable API the scan and trust modules use. */
@@ -42,6 +44,10 @@ struct brick_image_info {
   json_t *config;        /* the image config document */
   int64_t created;       /* import time, unix seconds */
   uint64_t size;         /* bytes of blobs */
+  /* How the trust policy named the source of the last import ("oci",
+   * "/abs/layout:tag"); NULL when the record has none. */
+  char *source_transport;
+  char *source_reference;
 };
 
 int brick_store_list(struct brick_store *s, struct brick_image_info **out, size_t *n,
@@ -55,9 +61,25 @@ void brick_image_info_list_free(struct brick_image_info *list, size_t n);
 
 /* Policy hook (trust): called once the manifest, config and layer blobs are read and
  * verified into staging, before anything is committed to the store. candidate->rootfs
- * is NULL (not unpacked yet); the blob paths point into staging. Return -1 to refuse. */
+ * is NULL (not unpacked yet); the blob paths point into staging; source_transport and
+ * source_reference name the source as containers-policy.json does (also recorded with
+ * the image). Return -1 to refuse. */
 typedef int (*brick_import_verify_fn)(const struct brick_image_info *candidate,
                                       const char *source, void *ctx, brick_err *err);
+
+/* One signature kept with an image (an opaque blob to the store). */
+struct brick_store_sig {
+  unsigned char *data;
+  size_t len;
+};
+/* Signatures the verify hook accepted, kept with the image at commit so that a
+ * container start can re-check them. The hook fills it through its ctx; the caller
+ * points opts.kept at the same struct. */
+struct brick_import_kept {
+  struct brick_store_sig *sigs;
+  size_t n_sigs;
+};
+void brick_import_kept_clear(struct brick_import_kept *k);
 
 struct brick_import_opts {
   const char *source;       /* oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:REF] | PATH */
@@ -70,6 +92,7 @@ struct brick_import_opts {
   /* appended after the first version of this struct */
   uint64_t max_entry_bytes; /* one file; 0 = 4 GiB */
   uint64_t max_entries;     /* entries per layer; 0 = 1,000,000 */
+  struct brick_import_kept *kept; /* NULL: nothing recorded beyond the image */
 };
 
 int brick_store_import(struct brick_store *s, const struct brick_import_opts *o,
@@ -97,6 +120,14 @@ int brick_store_prune(struct brick_store *s, struct brick_prune_report *report, 
 /* Ids of the containers (bundles under <store>/containers) made from image id. */
 int brick_store_image_users(struct brick_store *s, const char *id, char ***containers,
                             brick_err *err);
+
+/* <store>/signatures/<id> (may not exist). */
+char *brick_store_signature_dir(const struct brick_store *s, const char *id);
+/* Keep signatures with image id, skipping byte-identical ones already kept; *added
+ * (may be NULL) = how many were new. Takes the store lock. */
+int brick_store_signatures_add(struct brick_store *s, const char *id,
+                               const struct brick_store_sig *sigs, size_t n, size_t *added,
+                               brick_err *err);
 
 /* Inside each <store>/containers/<id>/: {"image": "<id>", "rootfs": "<config-hex>"}. */
 #define BRICK_BUNDLE_IMAGE_FILE "brick-image.json"

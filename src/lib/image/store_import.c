@@ -168,7 +168,9 @@ static bool exists_at(const char *p) {
 }
 
 static int commit_locked(struct brick_store *s, const struct brick_resolved *r,
-                         const char *staging, char **names, bool have_rootfs, brick_err *err) {
+                         const char *staging, char **names, bool have_rootfs,
+                         const struct brick_image_info *cand,
+                         const struct brick_import_kept *kept, brick_err *err) {
   /* blobs: content-addressed, so an existing file is the same content */
   const char *digests[3 + 0];
   size_t nd = 0;
@@ -212,6 +214,11 @@ static int commit_locked(struct brick_store *s, const struct brick_resolved *r,
     if (!rec)
       abort();
   }
+  json_object_set_new(rec, "source", json_pack("{s:s, s:s}", "transport", cand->source_transport,
+                                               "reference", cand->source_reference));
+  /* signatures first: a record naming the image is what makes it runnable */
+  if (kept && brick_store_signatures_add_locked(s, id, kept->sigs, kept->n_sigs, NULL, err) < 0)
+    return -1;
   json_t *jn = json_object_get(rec, "names");
   for (size_t i = 0; names && names[i]; i++) {
     if (brick_store_unname_others(s, names[i], id, err) < 0)
@@ -271,6 +278,7 @@ int brick_store_import(struct brick_store *s, const struct brick_import_opts *o,
     }
   }
   fill_candidate(&res, blobdir, &cand);
+  brick_source_policy_name(&src, &cand.source_transport, &cand.source_reference);
   brick_strv_free(cand.names);
   cand.names = brick_strv_dup(names);
   if (o->verify && o->verify(&cand, o->source, o->verify_ctx, err) < 0) {
@@ -292,7 +300,7 @@ int brick_store_import(struct brick_store *s, const struct brick_import_opts *o,
   }
   if (brick_store_lock(s, err) < 0)
     goto out;
-  ret = commit_locked(s, &res, staging, names, have_rootfs, err);
+  ret = commit_locked(s, &res, staging, names, have_rootfs, &cand, o->kept, err);
   brick_store_unlock(s);
   if (ret == 0 && out)
     ret = brick_store_lookup(s, res.manifest_digest + 7, out, err);

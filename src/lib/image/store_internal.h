@@ -24,4 +24,11 @@ int brick_store_resolve_id(struct brick_store *s, const char *name_or_id, char *
 int brick_store_unname_others(struct brick_store *s, const char *name, const char *keep_id,
                               brick_err *err);
 
+/* The two below expect the store lock held. */
+int brick_store_signatures_add_locked(struct brick_store *s, const char *id,
+                                      const struct brick_store_sig *sigs, size_t n,
+                                      size_t *added, brick_err *err);
+/* Remove signature directories of images that have no record any more. */
+int brick_store_signatures_gc_locked(struct brick_store *s, brick_err *err);
+
 #endif

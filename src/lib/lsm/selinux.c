@@ -22,13 +22,17 @@
 #define DEFAULT_PROCESS_LABEL "system_u:system_r:container_t:s0"
 #define DEFAULT_FILE_LABEL "system_u:object_r:container_file_t:s0"
 
+/* Decided once, on the host: the container init inherits the answer across fork and
+ * asks again after pivot_root, where /sys/fs/selinux is masked and would read "off" --
+ * silently skipping the exec label. */
 bool brick_selinux_enabled(void) {
-  if (is_selinux_enabled() <= 0)
-    return false;
+  static int cached = -1;
+  if (cached >= 0)
+    return cached;
   struct statfs sfs;
-  if (statfs("/sys/fs/selinux", &sfs) < 0)
-    return false;
-  return (unsigned long)sfs.f_type == (unsigned long)SELINUX_MAGIC;
+  cached = is_selinux_enabled() > 0 && statfs("/sys/fs/selinux", &sfs) == 0 &&
+           (unsigned long)sfs.f_type == (unsigned long)SELINUX_MAGIC;
+  return cached;
 }
 
 bool brick_selinux_enforcing(void) {
@@ -234,6 +238,12 @@ static const char *const protected_paths[] = {
     "/var/lib",  "/var/log", "/var/tmp",
 };
 
+/* Nothing below these belongs to a container: one host file (/etc/hosts, a library)
+ * relabelled for a volume would be denied to the host's own services. */
+static const char *const protected_trees[] = {"/boot", "/dev", "/etc", "/proc",
+                                              "/sys",  "/usr", "/bin", "/sbin",
+                                              "/lib",  "/lib64"};
+
 static int label_one(const char *path, const char *label, brick_err *err) {
   char *cur = NULL;
   if (lgetfilecon_raw(path, &cur) >= 0) {
@@ -244,7 +254,16 @@ static int label_one(const char *path, const char *label, brick_err *err) {
   }
   if (lsetfilecon_raw(path, label) < 0)
     return brick_errno(err, "label %s as '%s'", path, label);
-  return 0;
+  /* A filesystem may accept the write and keep another label (context= mounts, policy
+   * translation): the container would then run on files it cannot use or share. */
+  char *now = NULL;
+  if (lgetfilecon_raw(path, &now) < 0)
+    return brick_errno(err, "read back the label of %s", path);
+  bool landed = strcmp(now, label) == 0;
+  int r = landed ? 0
+                 : brick_error(err, EIO, "label %s as '%s': reads back '%s'", path, label, now);
+  freecon(now);
+  return r;
 }
 
 static int relabel_dir(const char *path, dev_t dev, const char *label, brick_err *err) {
@@ -305,6 +324,12 @@ int brick_selinux_relabel_tree(const char *path, const char *file_label, brick_e
     if (strcmp(real, protected_paths[i]) == 0)
       return brick_error(err, EPERM, "relabel %s: refusing to relabel system directory %s",
                          path, real);
+  for (size_t i = 0; i < ARRAY_SIZE(protected_trees); i++) {
+    size_t n = strlen(protected_trees[i]);
+    if (strncmp(real, protected_trees[i], n) == 0 && real[n] == '/')
+      return brick_error(err, EPERM, "relabel %s: refusing to relabel %s inside %s", path,
+                         real, protected_trees[i]);
+  }
   struct stat st;
   if (lstat(real, &st) < 0)
     return brick_errno(err, "stat %s", real);

@@ -27,6 +27,7 @@
 #include "core/util.h"
 #include "lsm/lsm.h"
 #include "runtime/defaults.h"
+#include "runtime/floor.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/state.h"
@@ -223,7 +224,9 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
       break;
     }
     case SYNC_PRE_PIVOT: {
-      _cleanup_json_ json_t *state = brick_state_to_oci(&j->st, BRICK_CREATING);
+      /* "created", as crun reports and the runtime-tools suite (hooks_stdin) expects:
+       * the environment the hooks act on exists by now. */
+      _cleanup_json_ json_t *state = brick_state_to_oci(&j->st, BRICK_CREATED);
       json_object_set_new(state, "pid", json_integer(j->init));
       if (brick_hooks_run(&j->spec->hooks, BRICK_HOOK_PRESTART, state, err) < 0 ||
           brick_hooks_run(&j->spec->hooks, BRICK_HOOK_CREATE_RUNTIME, state, err) < 0) {
@@ -422,6 +425,11 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   if (open_ns_paths(spec, a.ns_fds, &a.unshare_flags, err) < 0)
     return -1;
   a.idmap = userns_is_new(spec);
+  /* A rootfs already owned by the id that container root maps to was prepared for these
+   * maps by the engine (podman --uidmap chowns its layers): use it as it is, as runc does. */
+  uint32_t mapped_root = root_host_id(spec->linux_.uid_mappings, spec->linux_.n_uid_mappings);
+  a.rootfs_preshifted = a.idmap && mapped_root != 0 && !brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_LOWER) &&
+                        st.st_uid == mapped_root;
   const char *ll = brick_annotation(spec, BRICK_ANNOTATION_LANDLOCK);
   a.landlock = ll && !strcmp(ll, "true") && !brick_selinux_enabled() && brick_landlock_abi() > 0;
 
@@ -489,6 +497,10 @@ int brick_container_create_ex(const struct brick_create_opts *o, int console_fd,
   j.spec = brick_spec_load(cfg, err);
   if (!j.spec)
     return -1;
+  if (brick_floor_check(j.spec, NULL, err) < 0) {
+    brick_spec_free(j.spec);
+    return -1;
+  }
   _cleanup_close_ int lock = brick_state_lock(o->state_root, o->id, err);
   if (lock < 0) {
     brick_spec_free(j.spec);
@@ -668,9 +680,11 @@ int brick_container_kill(const char *state_root, const char *id, int sig, bool a
     return -1;
   int ret = 0;
   enum brick_status s = brick_state_status(&st);
-  if (s == BRICK_STOPPED) {
+  if (s == BRICK_STOPPED && !(all && st.cgroup_path)) {
     ret = brick_error(err, 0, "container not running");
   } else if (all && st.cgroup_path) {
+    /* Also after the init exited: without a pid namespace of its own its children live
+     * on in the cgroup, and containerd's shim reaps them with kill --all (as runc). */
     ret = brick_cgroup_kill_all(st.cgroup_path, sig, err);
   } else {
     /* pidfd: the signal reaches the process we recorded even if the pid was reused. */

@@ -154,6 +154,7 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
       .cgroup_path = a->cgroup_path,
       .mount_label = a->mount_label,
       .get_idmapped = a->idmap ? get_idmapped : NULL,
+      .rootfs_preshifted = a->rootfs_preshifted,
       .opaque = (void *)a,
       .overlay_lower = brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_LOWER),
       .overlay_upper = brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_UPPER),
@@ -187,9 +188,23 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
     if (brick_hooks_run(&spec->hooks, BRICK_HOOK_CREATE_CONTAINER, state, &err) < 0)
       die(a, &err, true);
   }
+  int host_fd_dir = -1;
   if (spec->linux_.namespaces[BRICK_NS_MOUNT].present) {
     if (brick_rootfs_pivot(&rctx, &err) < 0 || brick_rootfs_finish(spec, &rctx, &err) < 0)
       die(a, &err, true);
+  } else {
+    /* The host's mount namespace is shared, so nothing can be pivoted; root.path is
+     * still the process's root (as crun and runc do): chroot into it. The rootfs need
+     * not have /proc mounted, so keep a way to reopen the exec fifo. */
+    host_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_fd_dir < 0)
+      brick_errno(&err, "open /proc/self/fd"), die(a, &err, true);
+    if (chdir(a->rootfs) < 0)
+      brick_errno(&err, "chdir %s", a->rootfs), die(a, &err, true);
+    if (chroot(".") < 0)
+      brick_errno(&err, "chroot %s", a->rootfs), die(a, &err, true);
+    if (chdir("/") < 0)
+      brick_errno(&err, "chdir /"), die(a, &err, true);
   }
   if (spec->linux_.namespaces[BRICK_NS_UTS].present) {
     if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
@@ -198,7 +213,10 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
       brick_errno(&err, "domainname \"%s\"", spec->domainname), die(a, &err, true);
   }
   if (!a->no_new_keyring) {
-    /* A fresh session keyring: the host's keys must not be reachable by name. */
+    /* A fresh session keyring: the host's keys must not be reachable by name. It takes
+     * the container's label, so the container may use it and no other container may. */
+    if (brick_selinux_set_keycreate_label(spec->process->selinux_label, &err) < 0)
+      die(a, &err, true);
     if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL) < 0 && errno != ENOSYS &&
         errno != EPERM && errno != EACCES)
       brick_errno(&err, "join session keyring"), die(a, &err, true);
@@ -233,7 +251,11 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
   /* Block until `start` opens the fifo for reading; the byte tells it we are past. */
   char fifo[64];
   snprintf(fifo, sizeof fifo, "/proc/self/fd/%d", a->fifo_fd);
-  int wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+  int wfd = host_fd_dir >= 0 ? openat(host_fd_dir, fifo + strlen("/proc/self/fd/"),
+                                      O_WRONLY | O_CLOEXEC)
+                             : open(fifo, O_WRONLY | O_CLOEXEC);
+  if (host_fd_dir >= 0)
+    close(host_fd_dir);
   if (wfd < 0)
     brick_errno(&err, "open exec fifo"), die(a, &err, false);
   if (write(wfd, "0", 1) != 1)

@@ -25,6 +25,7 @@ struct brick_init_args {
   bool no_pivot;
   bool no_new_keyring;
   bool idmap;                     /* ask the parent for idmapped mounts */
+  bool rootfs_preshifted;         /* the engine already chowned the rootfs to the maps */
   bool landlock;
   int preserve_fds;
   const char *cgroup_path;

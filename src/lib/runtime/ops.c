@@ -52,8 +52,19 @@ int brick_container_pids(const char *state_root, const char *id, pid_t **pids, s
   int r = 0;
   *pids = NULL;
   *n = 0;
-  if (st.cgroup_path && brick_state_status(&st) != BRICK_STOPPED)
+  if (st.cgroup_path && brick_state_status(&st) != BRICK_STOPPED) {
     r = brick_cgroup_pids(st.cgroup_path, pids, n, err);
+  } else if (st.cgroup_path) {
+    /* A stopped init may leave children behind when the container shares the host's
+     * pid namespace: list what is still in the cgroup, if it still exists. */
+    brick_err e2 = {0};
+    if (brick_cgroup_pids(st.cgroup_path, pids, n, &e2) < 0) {
+      free(*pids);
+      *pids = NULL;
+      *n = 0;
+    }
+    brick_error_clear(&e2);
+  }
   brick_state_clear(&st);
   return r;
 }

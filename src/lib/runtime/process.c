@@ -131,6 +131,13 @@ static int set_identity(const struct brick_process *proc, brick_err *err) {
 
 int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, brick_err *err) {
   const struct brick_process *proc = ctx->proc;
+  /* No host fd may survive into the container (CVE-2024-21626): everything above the
+   * preserved range is closed on exec. Marked before any seccomp filter goes in: a
+   * config's profile need not allow close_range (Docker's older default does not). */
+  unsigned first = 3u + (unsigned)(ctx->preserve_fds > 0 ? ctx->preserve_fds : 0);
+  if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+    return brick_errno(err, "close_range");
+
   if (proc->selinux_label && brick_selinux_set_exec_label(proc->selinux_label, err) < 0)
     return brick_error_prefix(err, "process.selinuxLabel");
 
@@ -177,12 +184,6 @@ int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, br
       return -1;
     close(notify_fd);
   }
-
-  /* No host fd may survive into the container (CVE-2024-21626): everything above the
-   * preserved range is closed on exec. */
-  unsigned first = 3u + (unsigned)(ctx->preserve_fds > 0 ? ctx->preserve_fds : 0);
-  if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
-    return brick_errno(err, "close_range");
 
   execve(path, proc->args, proc->env ? proc->env : (char *[]){NULL});
   return brick_errno(err, "exec %s", path);

@@ -317,6 +317,9 @@ static int make_device(int rootfd, const char *path, char type, mode_t perm, uns
   unlinkat(real, slash + 1, 0);
   if (mknodat(real, slash + 1, fmt | perm, makedev(major, minor)) < 0)
     return brick_errno(err, "mknod %s", path);
+  /* mknod's mode went through the umask; linux.devices[].fileMode is exact. */
+  if (fchmodat(real, slash + 1, perm, 0) < 0)
+    return brick_errno(err, "chmod %s", path);
   if (fchownat(real, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
     return brick_errno(err, "chown %s", path);
   return 0;
@@ -395,13 +398,15 @@ int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootf
   unsigned long prop = spec->linux_.rootfs_propagation ? spec->linux_.rootfs_propagation
                                                        : (MS_SLAVE | MS_REC);
   /* First cut propagation to the host so nothing below leaks out of this namespace. */
-  if (brick_sys->mount(NULL, "/", NULL, (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop, NULL) < 0)
+  if (brick_sys->mount(NULL, "/", NULL,
+                       (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop,
+                       NULL) < 0)
     return brick_errno(err, "make / %s", (prop & MS_PRIVATE) ? "private" : "slave");
 
   if (ctx->overlay_lower) {
     if (mount_overlay(ctx, err) < 0)
       return -1;
-  } else if (ctx->get_idmapped && ctx->new_userns) {
+  } else if (ctx->get_idmapped && ctx->new_userns && !ctx->rootfs_preshifted) {
     _cleanup_close_ int mfd = ctx->get_idmapped(ctx->opaque, -1, err);
     if (mfd < 0)
       return brick_error_prefix(err, "idmapped rootfs");
@@ -411,11 +416,6 @@ int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootf
   } else if (brick_sys->mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
     return brick_errno(err, "bind rootfs %s", ctx->rootfs);
   }
-  if (prop & MS_SHARED) {
-    if (brick_sys->mount(NULL, ctx->rootfs, NULL, prop, NULL) < 0)
-      return brick_errno(err, "make rootfs shared");
-  }
-
   _cleanup_close_ int rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return brick_errno(err, "open rootfs %s", ctx->rootfs);
@@ -544,11 +544,24 @@ int brick_rootfs_finish(const struct brick_spec *spec, const struct brick_rootfs
   for (char **p = l->readonly_paths; p && *p; p++)
     if (readonly_path(rootfd, *p, err) < 0)
       return -1;
-  if (spec->root.readonly) {
+  /* Device nodes belong in the /dev mount only: a node planted in the image (or written
+   * by the container) must not open a host device. Without a /dev mount the default
+   * nodes live on the rootfs itself, so it keeps dev then. */
+  unsigned long root_extra = (spec->root.readonly ? MS_RDONLY : 0) |
+                             (has_mount_at(spec, "/dev") ? MS_NODEV : 0);
+  if (root_extra) {
     unsigned long keep = locked_flags(rootfd) & ~MS_RDONLY;
-    if (brick_sys->mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
-      return brick_errno(err, "remount / read-only");
+    if (brick_sys->mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | root_extra | keep, NULL) < 0)
+      return brick_errno(err, "remount /%s%s", (root_extra & MS_RDONLY) ? " read-only" : "",
+                         (root_extra & MS_NODEV) ? " nodev" : "");
   }
+  /* Shared and unbindable wait until now: pivot_root refuses a shared new root, an
+   * unbindable "/" refuses the rootfs and mask binds, and a fresh shared group here has
+   * only the container's mounts in it (the host's "/" was made a slave above). */
+  unsigned long prop = l->rootfs_propagation;
+  if ((prop & (MS_SHARED | MS_UNBINDABLE)) && brick_sys->mount(NULL, "/", NULL, prop, NULL) < 0)
+    return brick_errno(err, "linux.rootfsPropagation: make / %s",
+                       (prop & MS_SHARED) ? "shared" : "unbindable");
   (void)ctx;
   return 0;
 }

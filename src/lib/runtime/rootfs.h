@@ -25,6 +25,9 @@ struct brick_rootfs_ctx {
    * overlay lower, otherwise the mounts[] index. Returns a mount fd or -1 with err set. NULL = no idmap support. */
   int (*get_idmapped)(void *opaque, int index, brick_err *err);
   void *opaque;
+  /* The engine (podman --uidmap) already owns the rootfs by the mapped ids: an idmapped
+   * rootfs would shift them twice, and overlayfs refuses idmapping anyway. */
+  bool rootfs_preshifted;
 };
 
 /* Before pivot: propagation, rootfs, mounts, /dev. */

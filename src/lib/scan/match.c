@@ -111,36 +111,74 @@ bool brick_osv_affected(enum brick_pkg_kind kind, const char *v, json_t *ranges,
 /* The one-range case stored as columns (see osv_import.c): same answer as the full
  * evaluation of [introduced, fixed) or [introduced, last_affected]. */
 static bool simple_affected(enum brick_pkg_kind kind, const char *v, const char *intro,
-                            const char *fixed, const char *last, char **fixed_out) {
+                            const char *fixed, const char *last, const char **fixed_out) {
   if (strcmp(intro, "0") && brick_vercmp(kind, v, intro) < 0)
     return false;
   if (fixed && brick_vercmp(kind, v, fixed) >= 0)
     return false;
   if (last && brick_vercmp(kind, v, last) > 0)
     return false;
-  if (fixed)
-    *fixed_out = xstrdup(fixed);
+  *fixed_out = fixed;
   return true;
 }
 
-static void finding_free(struct brick_finding *f) {
-  free(f->vuln_id);
-  brick_strv_free(f->aliases);
-  free(f->summary);
-  free(f->pkg_name);
-  free(f->pkg_source);
-  free(f->installed);
-  free(f->fixed);
-  free(f->layer_digest);
-  free(f->ignore_reason);
+/* The findings' strings: bump allocation in 64 KiB blocks, freed together. Thousands
+ * of findings then cost a handful of mallocs instead of ten each. */
+struct brick_arena {
+  struct brick_arena *next;
+  size_t used, size;
+  char data[];
+};
+
+enum { ARENA_BLOCK = 64 * 1024 };
+
+static void *arena_alloc(struct brick_arena **a, size_t n, size_t align) {
+  struct brick_arena *b = *a;
+  size_t off = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (!b || off + n > b->size) {
+    size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+    struct brick_arena *nb = xmalloc(sizeof *nb + size);
+    nb->size = size;
+    nb->used = 0;
+    /* a big one-off goes behind the current block so its free space stays usable */
+    if (b && size != ARENA_BLOCK) {
+      nb->next = b->next;
+      b->next = nb;
+      nb->used = n;
+      return nb->data;
+    }
+    nb->next = b;
+    *a = b = nb;
+    off = 0;
+  }
+  b->used = off + n;
+  return b->data + off;
+}
+
+static void arena_free(struct brick_arena *a) {
+  while (a) {
+    struct brick_arena *next = a->next;
+    free(a);
+    a = next;
+  }
+}
+
+static char *arena_strndup(struct brick_arena **a, const char *s, size_t n) {
+  char *out = arena_alloc(a, n + 1, 1);
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return out;
+}
+
+char *brick_scan_result_strdup(struct brick_scan_result *res, const char *s) {
+  return s ? arena_strndup(&res->strings, s, strlen(s)) : NULL;
 }
 
 void brick_scan_result_free(struct brick_scan_result *res) {
   if (!res)
     return;
-  for (size_t i = 0; i < res->n_findings; i++)
-    finding_free(&res->findings[i]);
   free(res->findings);
+  arena_free(res->strings);
   free(res->target);
   free(res->image_id);
   brick_inventory_free(&res->inv);
@@ -149,12 +187,9 @@ void brick_scan_result_free(struct brick_scan_result *res) {
 
 void brick_scan_drop_unfixed(struct brick_scan_result *res) {
   size_t w = 0;
-  for (size_t i = 0; i < res->n_findings; i++) {
+  for (size_t i = 0; i < res->n_findings; i++)
     if (res->findings[i].fixed)
       res->findings[w++] = res->findings[i];
-    else
-      finding_free(&res->findings[i]);
-  }
   res->n_findings = w;
 }
 
@@ -166,14 +201,19 @@ static int finding_order(const void *a, const void *b) {
   return r ? r : strcmp(x->vuln_id, y->vuln_id);
 }
 
-static char **parse_aliases(const char *text) {
-  char **out = NULL;
-  if (!text)
-    return out;
+/* The record's aliases (a JSON array of strings) as a NULL-terminated array in res. */
+static char **parse_aliases(struct brick_scan_result *res, const char *text) {
+  if (!text || !strcmp(text, "[]"))
+    return NULL;
   _cleanup_json_ json_t *j = json_loads(text, 0, NULL);
-  size_t i;
+  size_t n = json_array_size(j), k = 0, i;
+  if (!n)
+    return NULL;
+  char **out = arena_alloc(&res->strings, (n + 1) * sizeof *out, _Alignof(char *));
   json_t *x;
-  json_array_foreach(j, i, x) if (json_is_string(x)) brick_strv_push(&out, json_string_value(x));
+  json_array_foreach(j, i, x) if (json_is_string(x)) out[k++] =
+      arena_strndup(&res->strings, json_string_value(x), json_string_length(x));
+  out[k] = NULL;
   return out;
 }
 
@@ -182,88 +222,182 @@ static json_t *load_col(sqlite3_stmt *st, int col) {
   return t ? json_loads(t, 0, NULL) : NULL;
 }
 
-int brick_scan_match(struct brick_vulndb *db, struct brick_scan_result *res,
-                     const struct brick_match_opts *o, brick_err *err) {
-  sqlite3 *h = scan_vulndb_handle(db);
-  const char *eco = res->inv.os.ecosystem;
-  res->scanned_at = time(NULL);
-  if (!eco)
+/* The advisory name and the version compared for a package (see the top comment). */
+static const char *lookup_name(const struct brick_package *pkg) {
+  return pkg->kind == BRICK_PKG_RPM ? pkg->name : pkg->source;
+}
+
+static const char *match_version(const struct brick_package *pkg) {
+  return pkg->kind == BRICK_PKG_DPKG && pkg->source_version ? pkg->source_version
+                                                             : pkg->version;
+}
+
+static int by_lookup(const void *a, const void *b) {
+  const struct brick_package *x = *(const struct brick_package *const *)a;
+  const struct brick_package *y = *(const struct brick_package *const *)b;
+  return strcmp(lookup_name(x), lookup_name(y));
+}
+
+static struct brick_finding *new_finding(struct brick_scan_result *res, size_t *cap) {
+  if (res->n_findings == *cap) {
+    *cap = *cap ? *cap * 2 : 256;
+    res->findings = xrealloc(res->findings, *cap * sizeof *res->findings);
+  }
+  struct brick_finding *f = &res->findings[res->n_findings++];
+  memset(f, 0, sizeof *f);
+  return f;
+}
+
+static int by_vuln_id(const void *a, const void *b) {
+  const struct brick_finding *x = *(const struct brick_finding *const *)a;
+  const struct brick_finding *y = *(const struct brick_finding *const *)b;
+  return strcmp(x->vuln_id, y->vuln_id);
+}
+
+/* Summary, aliases and ignore rules of findings [base, n): each record is read once, in
+ * key order, so the b-tree pages are visited front to back. */
+static int add_records(struct brick_vulndb *db, struct brick_scan_result *res, size_t base,
+                       const struct brick_match_opts *o, brick_err *err) {
+  size_t n = res->n_findings - base;
+  if (!n)
     return 0;
+  sqlite3_stmt *rec = scan_vulndb_stmt(db, SCAN_STMT_RECORD, err);
+  if (!rec)
+    return -1;
   time_t now = o && o->now ? o->now : time(NULL);
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(h,
-                         "SELECT a.vuln_id, a.ranges, a.versions, a.severity, a.score,"
-                         " v.summary, v.aliases, a.introduced, a.fixed, a.last_affected"
-                         " FROM affected a JOIN vulns v ON v.id = a.vuln_id"
-                         " WHERE a.ecosystem = ? AND a.package = ?",
-                         -1, &st, NULL) != SQLITE_OK)
-    return brick_error(err, 0, "vulnerability database: %s", sqlite3_errmsg(h));
-  size_t cap = res->n_findings;
-  for (size_t p = 0; p < res->inv.n_pkgs; p++) {
-    const struct brick_package *pkg = &res->inv.pkgs[p];
-    const char *lookup = pkg->kind == BRICK_PKG_RPM ? pkg->name : pkg->source;
-    const char *version = pkg->kind == BRICK_PKG_DPKG && pkg->source_version
-                              ? pkg->source_version : pkg->version;
-    size_t first = res->n_findings;
-    sqlite3_bind_text(st, 1, eco, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, lookup, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      const char *id = (const char *)sqlite3_column_text(st, 0);
-      bool dup = false;
-      for (size_t k = first; k < res->n_findings && !dup; k++)
-        dup = !strcmp(res->findings[k].vuln_id, id);
-      if (dup)
-        continue;
-      char *fixed = NULL;
-      const char *intro = (const char *)sqlite3_column_text(st, 7);
-      if (intro) {
-        if (!simple_affected(pkg->kind, version, intro, (const char *)sqlite3_column_text(st, 8),
-                             (const char *)sqlite3_column_text(st, 9), &fixed))
-          continue;
-      } else {
-        _cleanup_json_ json_t *ranges = load_col(st, 1);
-        _cleanup_json_ json_t *versions = load_col(st, 2);
-        if (!brick_osv_affected(pkg->kind, version, ranges, versions, &fixed))
-          continue;
-      }
-      if (o && o->ignore_unfixed && !fixed)
-        continue;
-      if (res->n_findings == cap) {
-        cap = cap ? cap * 2 : 32;
-        res->findings = xrealloc(res->findings, cap * sizeof *res->findings);
-      }
-      struct brick_finding *f = &res->findings[res->n_findings++];
-      memset(f, 0, sizeof *f);
-      f->vuln_id = xstrdup(id);
-      f->severity = (enum brick_severity)sqlite3_column_int(st, 3);
-      f->score = sqlite3_column_double(st, 4);
-      const char *summary = (const char *)sqlite3_column_text(st, 5);
-      f->summary = summary ? xstrdup(summary) : NULL;
-      f->aliases = parse_aliases((const char *)sqlite3_column_text(st, 6));
-      f->pkg_name = xstrdup(pkg->name);
-      f->pkg_source = xstrdup(lookup);
-      f->installed = xstrdup(pkg->version);
-      f->fixed = fixed;
-      f->layer = pkg->layer;
-      f->layer_digest = pkg->layer_digest ? xstrdup(pkg->layer_digest) : NULL;
+  _cleanup_free_ struct brick_finding **order = xmalloc(n * sizeof *order);
+  for (size_t i = 0; i < n; i++)
+    order[i] = &res->findings[base + i];
+  qsort(order, n, sizeof *order, by_vuln_id);
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 1;
+    while (end < n && !strcmp(order[end]->vuln_id, order[i]->vuln_id))
+      end++;
+    sqlite3_bind_text(rec, 1, order[i]->vuln_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(rec);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      sqlite3_reset(rec);
+      return brick_error(err, 0, "vulnerability database: %s",
+                         sqlite3_errmsg(scan_vulndb_handle(db)));
+    }
+    /* findings of one record share its strings */
+    char *summary = rc == SQLITE_ROW
+                        ? brick_scan_result_strdup(res, (const char *)sqlite3_column_text(rec, 0))
+                        : NULL;
+    char **aliases =
+        rc == SQLITE_ROW ? parse_aliases(res, (const char *)sqlite3_column_text(rec, 1)) : NULL;
+    for (size_t k = i; k < end; k++) {
+      struct brick_finding *f = order[k];
+      f->summary = summary;
+      f->aliases = aliases;
       const struct brick_ignore_rule *rule =
-          o && o->ignore ? brick_ignore_find(o->ignore, id, f->aliases, pkg->name, lookup, now)
+          o && o->ignore ? brick_ignore_find(o->ignore, f->vuln_id, f->aliases, f->pkg_name,
+                                             f->pkg_source, now)
                          : NULL;
       if (rule) {
         f->ignored = true;
-        f->ignore_reason = rule->reason ? xstrdup(rule->reason) : NULL;
+        f->ignore_reason = brick_scan_result_strdup(res, rule->reason);
       }
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-      int r = brick_error(err, 0, "vulnerability database: %s", sqlite3_errmsg(h));
-      sqlite3_finalize(st);
-      return r;
-    }
+    sqlite3_reset(rec);
+    i = end;
   }
-  sqlite3_finalize(st);
+  return 0;
+}
+
+/* Advisory rows are read once per advisory name (binaries of one source share them), in
+ * name order so the clustered index is walked front to back. */
+static int match_rows(struct brick_vulndb *db, struct brick_scan_result *res,
+                      const struct brick_match_opts *o, brick_err *err) {
+  sqlite3 *h = scan_vulndb_handle(db);
+  const char *eco = res->inv.os.ecosystem;
+  sqlite3_stmt *rows = scan_vulndb_stmt(db, SCAN_STMT_AFFECTED, err);
+  if (!rows)
+    return -1;
+  size_t n = res->inv.n_pkgs;
+  _cleanup_free_ const struct brick_package **order = xmalloc(n * sizeof *order);
+  for (size_t p = 0; p < n; p++)
+    order[p] = &res->inv.pkgs[p];
+  qsort(order, n, sizeof *order, by_lookup);
+  size_t cap = res->n_findings, base = res->n_findings;
+  int rc = SQLITE_DONE;
+  for (size_t g = 0; g < n && rc == SQLITE_DONE;) {
+    const char *lookup = lookup_name(order[g]);
+    size_t g_end = g + 1;
+    while (g_end < n && !strcmp(lookup_name(order[g_end]), lookup))
+      g_end++;
+    size_t group_first = res->n_findings;
+    sqlite3_bind_text(rows, 1, eco, -1, SQLITE_STATIC);
+    sqlite3_bind_text(rows, 2, lookup, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+      const char *id = (const char *)sqlite3_column_text(rows, 0);
+      const char *intro = (const char *)sqlite3_column_text(rows, 5);
+      char *id_copy = NULL;
+      _cleanup_json_ json_t *ranges = NULL, *versions = NULL;
+      if (!intro) {
+        ranges = load_col(rows, 1);
+        versions = load_col(rows, 2);
+      }
+      for (size_t k = g; k < g_end; k++) {
+        const struct brick_package *pkg = order[k];
+        bool dup = false;
+        for (size_t q = group_first; q < res->n_findings && !dup; q++)
+          dup = res->findings[q].pkg_name == pkg->name && !strcmp(res->findings[q].vuln_id, id);
+        if (dup)
+          continue;
+        const char *fixed = NULL;
+        _cleanup_free_ char *fixed_json = NULL;
+        bool hit = intro ? simple_affected(pkg->kind, match_version(pkg), intro,
+                                           (const char *)sqlite3_column_text(rows, 6),
+                                           (const char *)sqlite3_column_text(rows, 7), &fixed)
+                         : brick_osv_affected(pkg->kind, match_version(pkg), ranges, versions,
+                                              &fixed_json);
+        if (fixed_json)
+          fixed = fixed_json;
+        if (!hit)
+          continue;
+        if (o && o->ignore_unfixed && !fixed)
+          continue;
+        if (!id_copy)
+          id_copy = brick_scan_result_strdup(res, id);
+        struct brick_finding *f = new_finding(res, &cap);
+        f->vuln_id = id_copy;
+        f->severity = (enum brick_severity)sqlite3_column_int(rows, 3);
+        f->score = sqlite3_column_double(rows, 4);
+        /* the package's strings are the result's own (its inventory) */
+        f->pkg_name = pkg->name;
+        f->installed = pkg->version;
+        f->pkg_source = (char *)lookup;
+        f->fixed = brick_scan_result_strdup(res, fixed);
+        f->layer = pkg->layer;
+        f->layer_digest = pkg->layer_digest;
+      }
+    }
+    sqlite3_reset(rows);
+    g = g_end;
+  }
+  if (rc != SQLITE_DONE)
+    return brick_error(err, 0, "vulnerability database: %s", sqlite3_errmsg(h));
+  if (add_records(db, res, base, o, err) < 0)
+    return -1;
   if (res->n_findings)
     qsort(res->findings, res->n_findings, sizeof *res->findings, finding_order);
   return 0;
+}
+
+int brick_scan_match(struct brick_vulndb *db, struct brick_scan_result *res,
+                     const struct brick_match_opts *o, brick_err *err) {
+  res->scanned_at = time(NULL);
+  if (!res->inv.os.ecosystem || !res->inv.n_pkgs)
+    return 0;
+  /* One read transaction for all look-ups: otherwise every statement takes and drops
+   * the file lock and re-checks the journal (two system calls per look-up). */
+  sqlite3 *h = scan_vulndb_handle(db);
+  bool own_txn = sqlite3_get_autocommit(h);
+  if (own_txn && sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return brick_error(err, 0, "vulnerability database: %s", sqlite3_errmsg(h));
+  int r = match_rows(db, res, o, err);
+  if (own_txn)
+    sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+  return r;
 }

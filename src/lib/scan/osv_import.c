@@ -18,16 +18,21 @@ struct brick_vulndb {
   sqlite3 *db;
   char *path;
   sqlite3_stmt *get_modified, *del_vuln, *del_affected, *ins_vuln, *ins_affected;
+  sqlite3_stmt *scan[SCAN_STMT_COUNT];
 };
 
+/* Both tables are clustered on what a scan looks up (WITHOUT ROWID): a package's
+ * advisory rows are one contiguous b-tree range and a record one seek, instead of an
+ * index entry plus a table seek per row. Indexes written by older versions (rowid
+ * tables with an affected_pkg index) are still read, only slower. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS vulns(id TEXT PRIMARY KEY, modified REAL NOT NULL,"
-    "  modified_text TEXT, summary TEXT, aliases TEXT);"
-    "CREATE TABLE IF NOT EXISTS affected(vuln_id TEXT NOT NULL, ecosystem TEXT NOT NULL,"
-    "  package TEXT NOT NULL, ranges TEXT, versions TEXT, severity INTEGER NOT NULL,"
-    "  score REAL NOT NULL, introduced TEXT, fixed TEXT, last_affected TEXT);"
-    "CREATE INDEX IF NOT EXISTS affected_pkg ON affected(ecosystem, package);"
+    "  modified_text TEXT, summary TEXT, aliases TEXT) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, package TEXT NOT NULL,"
+    "  vuln_id TEXT NOT NULL, seq INTEGER NOT NULL, ranges TEXT, versions TEXT,"
+    "  severity INTEGER NOT NULL, score REAL NOT NULL, introduced TEXT, fixed TEXT,"
+    "  last_affected TEXT, PRIMARY KEY(ecosystem, package, vuln_id, seq)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS affected_vuln ON affected(vuln_id);";
 
 static int db_err(struct brick_vulndb *d, brick_err *err, const char *what) {
@@ -42,12 +47,30 @@ void brick_vulndb_close(struct brick_vulndb *d) {
   sqlite3_finalize(d->del_affected);
   sqlite3_finalize(d->ins_vuln);
   sqlite3_finalize(d->ins_affected);
+  for (size_t i = 0; i < ARRAY_SIZE(d->scan); i++)
+    sqlite3_finalize(d->scan[i]);
   sqlite3_close(d->db);
   free(d->path);
   free(d);
 }
 
 sqlite3 *scan_vulndb_handle(struct brick_vulndb *d) { return d->db; }
+
+sqlite3_stmt *scan_vulndb_stmt(struct brick_vulndb *d, enum scan_stmt which, brick_err *err) {
+  static const char *const sql[SCAN_STMT_COUNT] = {
+      [SCAN_STMT_AFFECTED] = "SELECT vuln_id, ranges, versions, severity, score, introduced,"
+                             " fixed, last_affected FROM affected"
+                             " WHERE ecosystem = ? AND package = ?",
+      [SCAN_STMT_RECORD] = "SELECT summary, aliases FROM vulns WHERE id = ?",
+  };
+  if (!d->scan[which] &&
+      sqlite3_prepare_v3(d->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &d->scan[which],
+                         NULL) != SQLITE_OK) {
+    db_err(d, err, "prepare");
+    return NULL;
+  }
+  return d->scan[which];
+}
 
 int brick_vulndb_open(const char *path, bool create, struct brick_vulndb **out, brick_err *err) {
   struct brick_vulndb *d = xcalloc(1, sizeof *d);
@@ -65,8 +88,12 @@ int brick_vulndb_open(const char *path, bool create, struct brick_vulndb **out, 
   }
   sqlite3_busy_timeout(d->db, 5000);
   /* reads through a mapping: a scan touches many index pages, and pread per page is the
-   * dominant cost otherwise */
-  sqlite3_exec(d->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+   * dominant cost otherwise. A scan only reads (query_only guards that). */
+  sqlite3_exec(d->db,
+               create ? "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536"
+                      : "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"
+                        " PRAGMA temp_store=MEMORY; PRAGMA query_only=1",
+               NULL, NULL, NULL);
   if (create) {
     char *msg = NULL;
     if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
@@ -78,7 +105,7 @@ int brick_vulndb_open(const char *path, bool create, struct brick_vulndb **out, 
       return r;
     }
     /* indexes written before the range columns existed gain them (empty = use JSON) */
-    static const char *const added[] = {"introduced", "fixed", "last_affected"};
+    static const char *const added[] = {"introduced", "fixed", "last_affected", "seq"};
     for (size_t i = 0; i < ARRAY_SIZE(added); i++) {
       _cleanup_free_ char *sql = xasprintf("ALTER TABLE affected ADD COLUMN %s TEXT", added[i]);
       sqlite3_exec(d->db, sql, NULL, NULL, NULL); /* fails harmlessly when present */
@@ -259,8 +286,8 @@ static int prepare(struct brick_vulndb *d, brick_err *err) {
                          -1, &d->ins_vuln, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(d->db,
                          "INSERT INTO affected(vuln_id, ecosystem, package, ranges, versions,"
-                         " severity, score, introduced, fixed, last_affected)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         " severity, score, introduced, fixed, last_affected, seq)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          -1, &d->ins_affected, NULL) != SQLITE_OK)
     return db_err(d, err, "prepare");
   return 0;
@@ -373,6 +400,7 @@ int brick_vulndb_import_record(struct brick_vulndb *d, json_t *rec, const char *
     }
     sqlite3_bind_int(d->ins_affected, 6, (int)sev);
     sqlite3_bind_double(d->ins_affected, 7, score);
+    sqlite3_bind_int64(d->ins_affected, 11, (sqlite3_int64)i);
     if (step_done(d, d->ins_affected, err) < 0)
       return -1;
   }

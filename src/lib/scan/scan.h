@@ -157,6 +157,9 @@ const struct brick_ignore_rule *brick_ignore_find(const struct brick_ignore *ig,
 
 /* ---- matching ----------------------------------------------------------------- */
 
+/* A finding's strings belong to its scan result: copies in the result's string arena
+ * (brick_scan_result_strdup) or the result's own inventory strings; they are freed with
+ * the result, never one by one. */
 struct brick_finding {
   char *vuln_id;
   char **aliases;
@@ -180,7 +183,11 @@ struct brick_scan_result {
   struct brick_finding *findings;
   size_t n_findings;
   time_t scanned_at;
+  struct brick_arena *strings;   /* the findings' strings (see struct brick_finding) */
 };
+
+/* A copy of s (NULL for NULL) that lives as long as res. */
+char *brick_scan_result_strdup(struct brick_scan_result *res, const char *s);
 
 struct brick_match_opts {
   bool ignore_unfixed;

@@ -19,6 +19,15 @@ int scan_inventory_from_source(const struct db_source *src, struct brick_invento
                                brick_err *err);
 
 struct sqlite3;
+struct sqlite3_stmt;
 struct sqlite3 *scan_vulndb_handle(struct brick_vulndb *d);
+
+/* The statements a scan runs, prepared once per open database (reset after use):
+ * AFFECTED binds (ecosystem, package) and yields vuln_id, ranges, versions, severity,
+ * score, introduced, fixed, last_affected; RECORD binds a vuln id and yields summary,
+ * aliases. */
+enum scan_stmt { SCAN_STMT_AFFECTED, SCAN_STMT_RECORD, SCAN_STMT_COUNT };
+struct sqlite3_stmt *scan_vulndb_stmt(struct brick_vulndb *d, enum scan_stmt which,
+                                      brick_err *err);
 
 #endif

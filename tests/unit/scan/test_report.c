@@ -21,24 +21,24 @@ static void make(struct brick_scan_result *r) {
   r->findings = xcalloc(2, sizeof *r->findings);
   r->n_findings = 2;
   struct brick_finding *f = &r->findings[0];
-  f->vuln_id = xstrdup("CVE-2024-1");
+  f->vuln_id = brick_scan_result_strdup(r, "CVE-2024-1");
   f->severity = BRICK_SEV_CRITICAL;
   f->score = 9.8;
-  f->pkg_name = xstrdup("libssl3");
-  f->pkg_source = xstrdup("openssl");
-  f->installed = xstrdup("1:3.0.11-1");
-  f->fixed = xstrdup("1:3.0.11-2");
+  f->pkg_name = brick_scan_result_strdup(r, "libssl3");
+  f->pkg_source = brick_scan_result_strdup(r, "openssl");
+  f->installed = brick_scan_result_strdup(r, "1:3.0.11-1");
+  f->fixed = brick_scan_result_strdup(r, "1:3.0.11-2");
   f->layer = 1;
   f = &r->findings[1];
-  f->vuln_id = xstrdup("CVE-2024-2");
+  f->vuln_id = brick_scan_result_strdup(r, "CVE-2024-2");
   f->severity = BRICK_SEV_LOW;
   f->score = -1;
-  f->pkg_name = xstrdup("libssl3");
-  f->pkg_source = xstrdup("openssl");
-  f->installed = xstrdup("1:3.0.11-1");
+  f->pkg_name = brick_scan_result_strdup(r, "libssl3");
+  f->pkg_source = brick_scan_result_strdup(r, "openssl");
+  f->installed = brick_scan_result_strdup(r, "1:3.0.11-1");
   f->layer = -1;
   f->ignored = true;
-  f->ignore_reason = xstrdup("accepted");
+  f->ignore_reason = brick_scan_result_strdup(r, "accepted");
 }
 
 static void test_table(void **state) {
