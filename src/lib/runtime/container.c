@@ -65,6 +65,7 @@ struct create_job {
   pid_t stage1, init;
   int sock;
   bool made_dir, made_cgroup, made_userns;
+  bool rootfs_preshifted;
   struct brick_id_mapping uid_auto, gid_auto;
 };
 
@@ -175,17 +176,22 @@ static bool userns_is_new(const struct brick_spec *spec) {
 
 /* An idmapped clone of `source` whose ids are shifted by the container's user
  * namespace, so files owned by 0 on disk are owned by the container's root. */
-static int make_idmapped_mount(pid_t init, const char *source, bool recursive, brick_err *err) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)init);
-  _cleanup_close_ int userns = open(path, O_RDONLY | O_CLOEXEC);
-  if (userns < 0)
-    return brick_errno(err, "open %s", path);
+static int make_idmapped_mount(pid_t init, const char *source, bool recursive, bool idmap,
+                               brick_err *err) {
+  /* Opened here, by the host's root: the container's root may not be able to reach the
+   * path at all (a bundle under a 0700 directory). */
   _cleanup_close_ int fd = brick_sys->open_tree(AT_FDCWD, source,
                                                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
                                                     (recursive ? AT_RECURSIVE : 0));
   if (fd < 0)
     return brick_errno(err, "open_tree %s", source);
+  if (!idmap)
+    return TAKE_FD(fd);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)init);
+  _cleanup_close_ int userns = open(path, O_RDONLY | O_CLOEXEC);
+  if (userns < 0)
+    return brick_errno(err, "open %s", path);
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
   if (brick_sys->mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
                                sizeof attr) < 0)
@@ -200,17 +206,22 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
       return -1;
     switch (m.kind) {
     case SYNC_IDMAP_REQUEST: {
+      /* -1: the rootfs (idmapped unless the engine pre-chowned it), -2: the image
+       * layer of an overlay rootfs, N: mounts[N] (idmapped only when it asks). */
       const char *src = rootfs;
-      bool rec = true;
+      bool rec = true, idmap = !j->rootfs_preshifted;
       if (m.value == -2) {
         src = brick_annotation(j->spec, BRICK_ANNOTATION_OVERLAY_LOWER);
         rec = false;
+        idmap = true;
       } else if (m.value >= 0 && (size_t)m.value < j->spec->n_mounts) {
-        src = j->spec->mounts[m.value].source;
-        rec = j->spec->mounts[m.value].recursive_bind || j->spec->mounts[m.value].recursive_idmap;
+        const struct brick_mount *mnt = &j->spec->mounts[m.value];
+        src = mnt->source;
+        rec = mnt->recursive_bind || mnt->recursive_idmap;
+        idmap = mnt->idmap;
       }
       brick_err e2 = {0};
-      int fd = make_idmapped_mount(j->init, src, rec, &e2);
+      int fd = make_idmapped_mount(j->init, src, rec, idmap, &e2);
       if (fd < 0) {
         brick_sync_send_error(j->sock, &e2);
         brick_error(err, e2.errnum, "%s", brick_error_msg(&e2));
@@ -430,6 +441,7 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   uint32_t mapped_root = root_host_id(spec->linux_.uid_mappings, spec->linux_.n_uid_mappings);
   a.rootfs_preshifted = a.idmap && mapped_root != 0 && !brick_annotation(spec, BRICK_ANNOTATION_OVERLAY_LOWER) &&
                         st.st_uid == mapped_root;
+  j->rootfs_preshifted = a.rootfs_preshifted;
   const char *ll = brick_annotation(spec, BRICK_ANNOTATION_LANDLOCK);
   a.landlock = ll && !strcmp(ll, "true") && !brick_selinux_enabled() && brick_landlock_abi() > 0;
 

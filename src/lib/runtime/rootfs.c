@@ -209,9 +209,20 @@ static int mount_one(int rootfd, const struct brick_spec *spec, size_t index,
   char buf[64];
 
   bool src_is_file = false;
+  /* In a new user namespace the container's root may not reach the source path (or
+   * may see it through other ids): the parent opens it and hands over a detached clone. */
+  _cleanup_close_ int srcfd = -1;
+  if (m->bind && (m->idmap || (ctx->new_userns && ctx->get_idmapped))) {
+    if (!ctx->get_idmapped)
+      return brick_error(err, 0, "mounts[%zu] (%s): idmap requested but not available",
+                         index, m->destination);
+    srcfd = ctx->get_idmapped(ctx->opaque, (int)index, err);
+    if (srcfd < 0)
+      return brick_error_prefix(err, "mounts[%zu] (%s)", index, m->destination);
+  }
   if (m->bind) {
     struct stat st;
-    if (stat(m->source, &st) < 0)
+    if (srcfd >= 0 ? fstat(srcfd, &st) < 0 : stat(m->source, &st) < 0)
       return brick_errno(err, "mounts[%zu]: source %s", index, m->source);
     src_is_file = !S_ISDIR(st.st_mode);
   }
@@ -220,16 +231,10 @@ static int mount_one(int rootfd, const struct brick_spec *spec, size_t index,
     return brick_error_prefix(err, "mounts[%zu] (%s)", index, m->destination);
 
   if (m->bind) {
-    if (m->idmap) {
-      if (!ctx->get_idmapped)
-        return brick_error(err, 0, "mounts[%zu] (%s): idmap requested but not available",
-                           index, m->destination);
-      _cleanup_close_ int mfd = ctx->get_idmapped(ctx->opaque, (int)index, err);
-      if (mfd < 0)
-        return brick_error_prefix(err, "mounts[%zu] (%s)", index, m->destination);
-      if (brick_sys->move_mount(mfd, "", destfd, "",
+    if (srcfd >= 0) {
+      if (brick_sys->move_mount(srcfd, "", destfd, "",
                                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        return brick_errno(err, "mounts[%zu]: attach idmapped %s", index, m->destination);
+        return brick_errno(err, "mounts[%zu]: attach %s on %s", index, m->source, m->destination);
     } else {
       unsigned long f = MS_BIND | (m->recursive_bind ? MS_REC : 0);
       if (brick_sys->mount(m->source, FD_PATH(buf, destfd), NULL, f, NULL) < 0)
@@ -392,7 +397,22 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
   return 0;
 }
 
-int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootfs_ctx *ctx,
+/* In a new user namespace the container's root may be unable to reach the bundle's
+ * path (a 0700 parent directory), so the rootfs arrives from the parent as a detached
+ * mount and is attached beneath a tmpfs of our own, over /tmp in this private mount
+ * namespace (the old root, /tmp included, is detached by pivot_root). */
+#define BRICK_STAGED_ROOTFS "/tmp/.brick-rootfs"
+static int stage_rootfs(struct brick_rootfs_ctx *ctx, brick_err *err) {
+  if (brick_sys->mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "mode=700,size=16k") < 0)
+    return brick_errno(err, "mount the rootfs staging tmpfs on /tmp");
+  if (mkdir(BRICK_STAGED_ROOTFS, 0700) < 0)
+    return brick_errno(err, "mkdir %s", BRICK_STAGED_ROOTFS);
+  ctx->rootfs = BRICK_STAGED_ROOTFS;
+  return 0;
+}
+
+int brick_rootfs_prepare(const struct brick_spec *spec, struct brick_rootfs_ctx *ctx,
                          brick_err *err) {
   char buf[64];
   unsigned long prop = spec->linux_.rootfs_propagation ? spec->linux_.rootfs_propagation
@@ -403,16 +423,17 @@ int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootf
                        NULL) < 0)
     return brick_errno(err, "make / %s", (prop & MS_PRIVATE) ? "private" : "slave");
 
+  if (ctx->new_userns && ctx->get_idmapped && stage_rootfs(ctx, err) < 0)
+    return -1;
   if (ctx->overlay_lower) {
     if (mount_overlay(ctx, err) < 0)
       return -1;
-  } else if (ctx->get_idmapped && ctx->new_userns && !ctx->rootfs_preshifted) {
+  } else if (ctx->get_idmapped && ctx->new_userns) {
     _cleanup_close_ int mfd = ctx->get_idmapped(ctx->opaque, -1, err);
     if (mfd < 0)
-      return brick_error_prefix(err, "idmapped rootfs");
-    if (mfd >= 0 && brick_sys->move_mount(mfd, "", AT_FDCWD, ctx->rootfs,
-                                          MOVE_MOUNT_F_EMPTY_PATH) < 0)
-      return brick_errno(err, "attach idmapped rootfs on %s", ctx->rootfs);
+      return brick_error_prefix(err, "rootfs");
+    if (brick_sys->move_mount(mfd, "", AT_FDCWD, ctx->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return brick_errno(err, "attach rootfs on %s", ctx->rootfs);
   } else if (brick_sys->mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
     return brick_errno(err, "bind rootfs %s", ctx->rootfs);
   }

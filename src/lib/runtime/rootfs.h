@@ -31,7 +31,8 @@ struct brick_rootfs_ctx {
 };
 
 /* Before pivot: propagation, rootfs, mounts, /dev. */
-int brick_rootfs_prepare(const struct brick_spec *spec, const struct brick_rootfs_ctx *ctx,
+/* May move ctx->rootfs to a staging path (new user namespace): pivot uses the result. */
+int brick_rootfs_prepare(const struct brick_spec *spec, struct brick_rootfs_ctx *ctx,
                          brick_err *err);
 /* pivot_root (or MS_MOVE+chroot with no_pivot) and drop the old root. */
 int brick_rootfs_pivot(const struct brick_rootfs_ctx *ctx, brick_err *err);
