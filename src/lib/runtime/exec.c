@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "lsm/lsm.h"
 #include "runtime/defaults.h"
+#include "runtime/floor.h"
 #include "runtime/init.h"
 #include "runtime/process.h"
 #include "runtime/state.h"
@@ -301,6 +302,9 @@ int brick_container_exec(const struct brick_exec_opts *o, int *exit_status, bric
     goto out;
   proc = build_process(o, spec, err);
   if (!proc)
+    goto out;
+  /* --cap and --process can ask for more than the container has: the host floor holds. */
+  if (brick_floor_check_process(proc, o->process_file ? "process.json" : "exec", NULL, err) < 0)
     goto out;
   if (proc->terminal && !o->console_socket && o->detach) {
     brick_error(err, 0, "--tty with --detach needs --console-socket");
