@@ -210,10 +210,19 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
        * layer of an overlay rootfs, N: mounts[N] (idmapped only when it asks). */
       const char *src = rootfs;
       bool rec = true, idmap = !j->rootfs_preshifted;
+      _cleanup_free_ char *parent_dir = NULL;
       if (m.value == -2) {
         src = brick_annotation(j->spec, BRICK_ANNOTATION_OVERLAY_LOWER);
         rec = false;
         idmap = true;
+      } else if (m.value == -3) {
+        /* The directory holding the overlay's upper and work (one mount: overlay wants
+         * both under the same one), not idmapped: the container's root owns them. */
+        parent_dir = xstrdup(brick_annotation(j->spec, BRICK_ANNOTATION_OVERLAY_UPPER));
+        *strrchr(parent_dir, '/') = '\0';
+        src = parent_dir;
+        rec = false;
+        idmap = false;
       } else if (m.value >= 0 && (size_t)m.value < j->spec->n_mounts) {
         const struct brick_mount *mnt = &j->spec->mounts[m.value];
         src = mnt->source;
@@ -303,7 +312,7 @@ static int connect_console(const char *path, brick_err *err) {
 static int write_pid_file(const char *path, pid_t pid, brick_err *err) {
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-  return brick_write_file_atomic(path, buf, (size_t)n, 0644, err);
+  return brick_write_file_replace(path, buf, (size_t)n, 0644, err);
 }
 
 /* brick picked the labels, so nobody else labelled the files: the entrypoint must be the
@@ -351,6 +360,14 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
     return brick_error(err, 0, "config.json: process.terminal is true but no --console-socket was given");
   if (spec->linux_.has_intel_rdt)
     brick_warn("config.json: linux.intelRdt is not supported and is ignored");
+  /* Without a UTS namespace of its own the container would rename the host (runc
+   * refuses this too). */
+  if ((spec->hostname || spec->domainname) && !spec->linux_.namespaces[BRICK_NS_UTS].present)
+    return brick_error(err, 0, "config.json: %s is set but linux.namespaces has no uts namespace",
+                       spec->hostname ? "hostname" : "domainname");
+  if (spec->process->apparmor_profile)
+    brick_warn("AppArmor is not available on this host: process.apparmorProfile \"%s\" is ignored",
+               spec->process->apparmor_profile);
 
   j->st.id = xstrdup(o->id);
   j->st.dir = brick_state_dir(o->state_root, o->id);
@@ -362,6 +379,9 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   j->st.systemd_cgroup = o->systemd_cgroup;
   const char *owned = brick_annotation(spec, BRICK_ANNOTATION_OWNED_BUNDLE);
   j->st.owned_bundle = owned && !strcmp(owned, "true");
+  for (int k = 0; k < BRICK_HOOK_KIND_COUNT; k++)
+    if (spec->hooks.n[k])
+      j->st.hook_kinds |= 1u << k;
   if (spec->n_annotations) {
     j->st.annotations = json_object();
     for (size_t i = 0; i < spec->n_annotations; i++)
@@ -574,6 +594,20 @@ static int release_init(struct brick_state *st, brick_err *err) {
     if (!brick_proc_alive(st->pid, st->pid_start))
       return brick_error(err, 0, "container \"%s\" init exited before start", st->id);
   }
+  /* The init keeps its end open until its execve (or death): EOF means the
+   * startContainer hooks ran and the process is the container's. */
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      return brick_errno(err, "poll %s", fifo);
+    }
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+      break;
+  }
   unlink(fifo);
   return 0;
 }
@@ -604,7 +638,7 @@ int brick_container_start(const char *state_root, const char *id, brick_err *err
     goto out;
   ret = 0;
   struct brick_spec *spec = NULL;
-  if (st.config_path) {
+  if (st.config_path && (st.hook_kinds & (1u << BRICK_HOOK_POSTSTART))) {
     brick_err e2 = {0};
     spec = load_state_spec(&st, &e2);
     if (spec && spec->hooks.n[BRICK_HOOK_POSTSTART]) {
@@ -659,7 +693,9 @@ int brick_container_delete(const char *state_root, const char *id, bool force, b
     wait_gone(st.pid, st.pid_start, 2000);
   }
   brick_err e2 = {0};
-  struct brick_spec *spec = st.config_path ? load_state_spec(&st, &e2) : NULL;
+  struct brick_spec *spec = st.config_path && (st.hook_kinds & (1u << BRICK_HOOK_POSTSTOP))
+                                ? load_state_spec(&st, &e2)
+                                : NULL;
   if (spec && spec->hooks.n[BRICK_HOOK_POSTSTOP]) {
     _cleanup_json_ json_t *state = brick_state_to_oci(&st, BRICK_STOPPED);
     if (brick_hooks_run(&spec->hooks, BRICK_HOOK_POSTSTOP, state, &e2) < 0)

@@ -69,9 +69,22 @@ static int write_time_offsets(const struct brick_spec *spec, brick_err *err) {
   if (o[1].present)
     len += snprintf(buf + len, sizeof buf - (size_t)len, "boottime %lld %u\n",
                     (long long)o[1].secs, o[1].nanosecs);
-  _cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, buf, (size_t)len) != len)
+  /* Not dumpable, our /proc files belong to the host's root, which is not mapped in the
+   * new user namespace. Nothing else lives in that namespace yet, so being dumpable for
+   * this one write exposes nothing. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+    return brick_errno(err, "prctl dumpable");
+  int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && write(fd, buf, (size_t)len) == len;
+  int saved = errno;
+  if (fd >= 0)
+    close(fd);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return brick_errno(err, "prctl dumpable");
+  if (!ok) {
+    errno = saved;
     return brick_errno(err, "linux.timeOffsets");
+  }
   return 0;
 }
 
@@ -260,7 +273,8 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
     brick_errno(&err, "open exec fifo"), die(a, &err, false);
   if (write(wfd, "0", 1) != 1)
     brick_errno(&err, "write exec fifo"), die(a, &err, false);
-  close(wfd);
+  /* wfd stays open until execve closes it (O_CLOEXEC): `start` waits for that EOF, so
+   * poststart hooks run after startContainer hooks and the exec, as the spec orders. */
   close(a->fifo_fd);
 
   if (spec->hooks.n[BRICK_HOOK_START_CONTAINER]) {
@@ -289,6 +303,8 @@ _Noreturn void brick_init_stage1(const struct brick_init_args *a) {
    * we are about to create takes its root from where we stand. */
   if (brick_sync_expect(a->sync_sock, SYNC_CONTINUE, NULL, NULL, &err) < 0)
     _exit(1);
+  if (brick_process_apply_oom_score(a->spec->process, &err) < 0)
+    die(a, &err, true);
   if (join_namespaces(a, &err) < 0)
     die(a, &err, true);
   if (a->unshare_flags && brick_sys->unshare(a->unshare_flags) < 0)
@@ -305,11 +321,24 @@ _Noreturn void brick_init_stage1(const struct brick_init_args *a) {
   }
   if ((a->unshare_flags & CLONE_NEWTIME) && write_time_offsets(a->spec, &err) < 0)
     die(a, &err, true);
+  /* The init shares our sync socket: it must not speak before the parent has its pid,
+   * or the parent reads the init's first request where it expects SYNC_INIT_PID. The
+   * init waits for EOF on this pipe, which comes when we exit. */
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0)
+    brick_errno(&err, "pipe"), die(a, &err, true);
   pid_t pid = fork();
   if (pid < 0)
     brick_errno(&err, "fork container init"), die(a, &err, true);
-  if (pid == 0)
+  if (pid == 0) {
+    close(gate[1]);
+    char c;
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    close(gate[0]);
     run_init(a);
+  }
+  close(gate[0]);
   if (brick_sync_send(a->sync_sock, SYNC_INIT_PID, pid, -1, &err) < 0)
     _exit(1);
   _exit(0);

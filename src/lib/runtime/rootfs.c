@@ -248,8 +248,11 @@ static int mount_one(int rootfd, const struct brick_spec *spec, size_t index,
       return brick_error_prefix(err, "mounts[%zu]", index);
   } else {
     _cleanup_free_ char *data = NULL;
-    bool labelled = ctx->mount_label && (!strcmp(type, "tmpfs") || !strcmp(type, "mqueue") ||
-                                         !strcmp(type, "devpts"));
+    /* In a user namespace SELinux takes context= only on tmpfs, ramfs and devpts (mqueue
+     * fails with EINVAL); mqueue then keeps the policy's label for it. */
+    bool labelled = ctx->mount_label &&
+                    (!strcmp(type, "tmpfs") || !strcmp(type, "devpts") ||
+                     (!strcmp(type, "mqueue") && !ctx->new_userns));
     data = with_label(m->data, labelled ? ctx->mount_label : NULL);
     const char *src = m->source ? m->source : type;
     if (brick_sys->mount(src, FD_PATH(buf, destfd), type, m->flags & ~MS_REMOUNT, data) < 0) {
@@ -373,6 +376,11 @@ static int setup_dev(int rootfd, const struct brick_spec *spec, const struct bri
   return 0;
 }
 
+#define BRICK_STAGED_ROOTFS "/tmp/.brick-rootfs"
+#define BRICK_STAGED_LAYERS "/tmp/.brick-layers"
+#define BRICK_ANNOTATION_OVERLAY_UPPER_KEY "run.oci.brick.overlay.upper"
+#define BRICK_ANNOTATION_OVERLAY_WORK_KEY "run.oci.brick.overlay.work"
+
 /* The image's shared rootfs is the lower layer. In a user namespace it is first
  * idmapped and attached over the (empty) rootfs directory, then the overlay is mounted
  * on top of it with lowerdir naming that same path: the lower resolves to the idmapped
@@ -387,10 +395,28 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
       return brick_errno(err, "attach idmapped image layer on %s", ctx->rootfs);
     lower = ctx->rootfs;
   }
-  if (strpbrk(lower, ",:") || strpbrk(ctx->overlay_upper, ",:") || strpbrk(ctx->overlay_work, ",:"))
+  const char *upper = ctx->overlay_upper, *work = ctx->overlay_work;
+  _cleanup_free_ char *staged_upper = NULL, *staged_work = NULL;
+  if (ctx->new_userns && ctx->get_idmapped) {
+    /* upper and work may sit below directories the container's root cannot search:
+     * their common directory comes from the parent and is attached next to the rootfs. */
+    const char *us = strrchr(upper, '/'), *ws = strrchr(work, '/');
+    if (!us || !ws || us - upper != ws - work || strncmp(upper, work, (size_t)(us - upper)))
+      return brick_error(err, 0, "annotations: %s and %s must be in the same directory",
+                         BRICK_ANNOTATION_OVERLAY_UPPER_KEY, BRICK_ANNOTATION_OVERLAY_WORK_KEY);
+    _cleanup_close_ int dfd = ctx->get_idmapped(ctx->opaque, -3, err);
+    if (dfd < 0)
+      return brick_error_prefix(err, "overlay directories");
+    if (mkdir(BRICK_STAGED_LAYERS, 0700) < 0 ||
+        brick_sys->move_mount(dfd, "", AT_FDCWD, BRICK_STAGED_LAYERS, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return brick_errno(err, "attach overlay directories on %s", BRICK_STAGED_LAYERS);
+    upper = staged_upper = xasprintf("%s%s", BRICK_STAGED_LAYERS, us);
+    work = staged_work = xasprintf("%s%s", BRICK_STAGED_LAYERS, ws);
+  }
+  if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
     return brick_error(err, 0, "overlay paths must not contain ',' or ':'");
   _cleanup_free_ char *data = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", lower,
-                                        ctx->overlay_upper, ctx->overlay_work,
+                                        upper, work,
                                         ctx->new_userns ? ",userxattr" : "");
   if (brick_sys->mount("overlay", ctx->rootfs, "overlay", MS_NODEV, data) < 0)
     return brick_errno(err, "mount overlay on %s (%s)", ctx->rootfs, data);
@@ -401,7 +427,6 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
  * path (a 0700 parent directory), so the rootfs arrives from the parent as a detached
  * mount and is attached beneath a tmpfs of our own, over /tmp in this private mount
  * namespace (the old root, /tmp included, is detached by pivot_root). */
-#define BRICK_STAGED_ROOTFS "/tmp/.brick-rootfs"
 static int stage_rootfs(struct brick_rootfs_ctx *ctx, brick_err *err) {
   if (brick_sys->mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                        "mode=700,size=16k") < 0)
