@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seccomp/seccomp.h"
@@ -90,12 +91,18 @@ json_t *brick_default_config(bool rootless) {
     json_array_append_new(devices, dev_rule(true, "c", allowed[i][0], allowed[i][1]));
   json_array_append_new(devices, dev_rule(true, "c", 136, -1)); /* the pty slaves */
 
-  json_t *linux_ = json_pack("{s:o, s:o, s:o, s:o, s:o}", "namespaces", ns, "maskedPaths",
+  json_t *linux_ = json_pack("{s:o, s:o, s:o, s:o}", "namespaces", ns, "maskedPaths",
                              STRV(masked), "readonlyPaths", STRV(readonly), "seccomp",
-                             brick_seccomp_default_profile(bounding), "devices",
-                             json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}]", "path", "/dev/fuse",
-                                       "type", "c", "major", 10, "minor", 229, "fileMode", 0666,
-                                       "uid", 0, "gid", 0));
+                             brick_seccomp_default_profile(bounding));
+  /* /dev/fuse is on the talk's list, but a config that names a node the host lacks
+   * cannot start (in a user namespace nodes are bound from the host): only where the
+   * fuse module is loaded. */
+  struct stat fuse;
+  if (stat("/dev/fuse", &fuse) == 0 && S_ISCHR(fuse.st_mode))
+    json_object_set_new(linux_, "devices",
+                        json_pack("[{s:s, s:s, s:i, s:i, s:i, s:i, s:i}]", "path", "/dev/fuse",
+                                  "type", "c", "major", 10, "minor", 229, "fileMode", 0666, "uid",
+                                  0, "gid", 0));
   json_t *annotations = json_pack("{s:s}", BRICK_ANNOTATION_LANDLOCK, "true");
   if (rootless) {
     json_object_set_new(linux_, "uidMappings",
