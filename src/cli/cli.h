@@ -39,6 +39,13 @@ int cmd_image(const struct brick_global *g, int argc, char **argv);
 int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool create_only);
 /* True when `run`/`create` argv is the image form rather than the OCI bundle form. */
 bool cli_is_image_run(const struct brick_global *g, int argc, char **argv);
+/* The arguments alone (run_form.c): the first positional when the image form is
+ * possible, NULL when they are the OCI form whatever the store holds. */
+const char *cli_run_form_image_candidate(int argc, char **argv);
+
+/* brick itself links only the runtime's libraries; the other verbs run in brick-tools
+ * (tools_exec.c, built into brick only), which gets the original command line. */
+void cli_save_argv(int argc, char **argv);
 
 /* Scanning (cmd_scan.c): `brick scan ...`, `brick db import ...`. */
 int cmd_scan(const struct brick_global *g, int argc, char **argv);

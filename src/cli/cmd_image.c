@@ -404,7 +404,7 @@ static const struct option run_opts[] = {
 static void run_usage(const char *verb) {
   printf("usage: brick %s [options] IMAGE [CMD...]\n\n"
          "  --rm                  remove the container when it exits (foreground runs always do)\n"
-         "  -d, --detach          start and return\n"
+         "  -d, --detach          start and return (output: <store>/containers/ID/output.log)\n"
          "  -t, --tty             allocate a terminal\n"
          "  -i, --interactive     keep stdin open (otherwise it is /dev/null)\n"
          "  -u, --user U[:G]      user (names are looked up in the image)\n"
@@ -516,7 +516,7 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
   if (create_only) {
     r = brick_container_create(&co, &err);
   } else {
-    if (!interactive && !detach) {
+    if (!interactive) {
       int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (fd >= 0) {
         if (dup2(fd, STDIN_FILENO) < 0)
@@ -524,7 +524,30 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
         close(fd);
       }
     }
+    /* A detached container must not hold the caller's stdout/stderr open (a pipe would
+     * never see EOF): its output goes to <bundle>/output.log instead. */
+    int saved_out = -1, saved_err = -1;
+    if (detach && !ro.tty) {
+      _cleanup_free_ char *log = xasprintf("%s/output.log", bundle);
+      _cleanup_close_ int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                                     0600);
+      fflush(stdout);
+      fflush(stderr);
+      saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+      saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+      if (lfd < 0 || saved_out < 0 || saved_err < 0 || dup2(lfd, STDOUT_FILENO) < 0 ||
+          dup2(lfd, STDERR_FILENO) < 0)
+        fprintf(stderr, "brick: warning: cannot redirect the container's output to %s\n", log);
+    }
     r = brick_container_run(&co, detach, &status, &err);
+    if (saved_out >= 0) {
+      (void)dup2(saved_out, STDOUT_FILENO);
+      close(saved_out);
+    }
+    if (saved_err >= 0) {
+      (void)dup2(saved_err, STDERR_FILENO);
+      close(saved_err);
+    }
   }
   if (r < 0) {
     int ret = fail(&err);
@@ -553,49 +576,10 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
  *                store (by name or id).
  * Anything else stays the OCI form, whose own errors then apply. */
 bool cli_is_image_run(const struct brick_global *g, int argc, char **argv) {
-  /* options that take a value in either form, so their value is not a positional */
-  static const char *const with_value[] = {
-      "-e", "--env", "-v", "--volume", "-u", "--user", "-w", "--workdir", "--memory",
-      "--pids-limit", "--name", "--hostname", "--entrypoint", NULL};
-  static const char *const oci_only[] = {"--bundle", "-b", "--pid-file", "--console-socket",
-                                         "--no-pivot", "--preserve-fds", NULL};
-  const char *first = NULL;
-  int positionals = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "--")) {
-      if (i + 1 < argc) {
-        positionals += argc - i - 1;
-        if (!first)
-          first = argv[i + 1];
-      }
-      break;
-    }
-    if (a[0] == '-' && a[1]) {
-      if (first)
-        continue; /* after IMAGE everything belongs to CMD */
-      for (size_t k = 0; oci_only[k]; k++) {
-        size_t n = strlen(oci_only[k]);
-        if (!strncmp(a, oci_only[k], n) && (a[n] == '\0' || a[n] == '=' ||
-                                            (oci_only[k][1] != '-' && a[n])))
-          return false;
-      }
-      for (size_t k = 0; with_value[k]; k++)
-        if (!strcmp(a, with_value[k])) {
-          i++;
-          break;
-        }
-      continue;
-    }
-    positionals++;
-    if (!first)
-      first = a;
-  }
+  const char *first = cli_run_form_image_candidate(argc, argv);
   if (!first)
     return false;
   struct stat st;
-  if (positionals == 1 && stat("config.json", &st) == 0)
-    return false;
   /* only look: never create a store just to answer this */
   if (stat(g->store, &st) < 0)
     return false;

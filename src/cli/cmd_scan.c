@@ -227,34 +227,20 @@ static void free_results(struct brick_scan_result *res, size_t n) {
   free(res);
 }
 
-struct out_buf {
-  char *data;
-  size_t len, cap;
-};
-
-static int append(const char *buf, size_t n, void *ctx) {
-  struct out_buf *b = ctx;
-  if (b->len + n + 1 > b->cap) {
-    b->cap = (b->len + n + 1) * 2;
-    b->data = xrealloc(b->data, b->cap);
-  }
-  memcpy(b->data + b->len, buf, n);
-  b->len += n;
-  return 0;
+static int write_stdout(const char *buf, size_t n, void *ctx) {
+  (void)ctx;
+  return fwrite_unlocked(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
-/* Rendered into memory and written with one fwrite: jansson's file writer makes a
- * stdio call per token, which dominated large reports. */
+/* jansson's own file writer takes the stdio lock per token; a scan report has hundreds
+ * of thousands of them. stdout is fully buffered in 1 MiB blocks (cmd_scan). */
 static int print_json(json_t *j) {
   if (!j)
     return -1;
-  struct out_buf b = {0};
-  int r = json_dump_callback(j, append, &b, JSON_INDENT(2) | JSON_SORT_KEYS);
+  int r = json_dump_callback(j, write_stdout, NULL, JSON_INDENT(2) | JSON_SORT_KEYS);
   json_decref(j);
-  append("\n", 1, &b);
-  if (r == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+  if (fputc('\n', stdout) == EOF)
     r = -1;
-  free(b.data);
   return r;
 }
 
@@ -435,6 +421,9 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
   }
   if (ignore_file && brick_ignore_load(ignore_file, &o.ignore, &err) < 0)
     return fail(&err);
+  /* reports are large: write them in few, big blocks (before any output) */
+  static char out_buffer[1 << 20];
+  setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
 
   struct brick_scan_result *res = NULL;
   size_t n = 0;
@@ -481,6 +470,17 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
     brick_ignore_free(&o.ignore);
     return fail(&err);
   }
+  /* table and JSON reports are written target by target, each target's findings freed
+   * once written: a fleet's findings never all sit in memory. The other formats (and
+   * --vuln) gather across targets. */
+  bool stream = !vuln && (!strcmp(o.format, "table") || !strcmp(o.format, "json"));
+  bool json_stream = stream && !strcmp(o.format, "json");
+  struct brick_report_opts ro = {.color = o.color, .show_ignored = o.show_ignored};
+  struct brick_json_stream js;
+  int threshold = o.fail_on >= 0 ? o.fail_on : BRICK_SEV_UNKNOWN;
+  bool gate = o.fail_on >= 0 || o.exit_code >= 0, hit = false, write_failed = false;
+  if (json_stream && brick_report_json_begin(&js, stdout) < 0)
+    write_failed = true;
   struct brick_match_opts mo = {.ignore_unfixed = false, .ignore = &o.ignore};
   for (size_t i = 0; i < n && rc == 0; i++) {
     rc = brick_scan_match(db, &res[i], &mo, &err);
@@ -493,7 +493,17 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
     }
     if (rc == 0 && o.ignore_unfixed)
       brick_scan_drop_unfixed(&res[i]);
+    if (rc < 0 || !stream)
+      continue;
+    for (size_t k = 0; gate && k < res[i].n_findings && !hit; k++)
+      hit = !res[i].findings[k].ignored && (int)res[i].findings[k].severity >= threshold;
+    if (json_stream ? brick_report_json_add(&js, &res[i]) < 0
+                    : brick_report_table(stdout, &res[i], 1, &ro, &err) < 0)
+      write_failed = true;
+    brick_scan_result_free(&res[i]);
   }
+  if (json_stream && rc == 0 && brick_report_json_end(&js) < 0)
+    write_failed = true;
   brick_vulndb_close(db);
   free(o.db_path);
   if (rc < 0) {
@@ -503,24 +513,23 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
   }
 
   int exit_status = 0;
-  if (vuln) {
+  if (stream) {
+    if (write_failed) {
+      brick_error_clear(&err);
+      fputs("brick: scan: cannot write the report\n", stderr);
+      exit_status = 1;
+    }
+  } else if (vuln) {
     exit_status = fleet_vuln(res, n, vuln, o.format);
-  } else if (!strcmp(o.format, "table")) {
-    struct brick_report_opts ro = {.color = o.color, .show_ignored = o.show_ignored};
-    if (brick_report_table(stdout, res, n, &ro, &err) < 0)
-      exit_status = fail(&err);
   } else {
-    json_t *doc = !strcmp(o.format, "json")    ? brick_report_json(res, n)
-                  : !strcmp(o.format, "sarif") ? brick_report_sarif(res, n)
-                                               : brick_report_cyclonedx(res, n);
+    json_t *doc = !strcmp(o.format, "sarif") ? brick_report_sarif(res, n)
+                                             : brick_report_cyclonedx(res, n);
     if (print_json(doc) < 0) {
       fputs("brick: scan: cannot write the report\n", stderr);
       exit_status = 1;
     }
   }
-  if (exit_status == 0 && (o.fail_on >= 0 || o.exit_code >= 0)) {
-    int threshold = o.fail_on >= 0 ? o.fail_on : BRICK_SEV_UNKNOWN;
-    bool hit = false;
+  if (exit_status == 0 && gate) {
     for (size_t i = 0; i < n && !hit; i++)
       for (size_t k = 0; k < res[i].n_findings && !hit; k++)
         hit = !res[i].findings[k].ignored && (int)res[i].findings[k].severity >= threshold;

@@ -55,6 +55,9 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+#ifdef BRICK_CLI_OCI_ONLY
+  cli_save_argv(argc, argv);
+#endif
   struct brick_global g = {.root = "/run/brick", .store = "/var/lib/brick"};
   const char *env_store = getenv("BRICK_STORE");
   if (env_store && *env_store)

@@ -62,6 +62,25 @@ def assert_gone(brick, cid, pids=()):
         assert wait_dead(pid), f"process {pid} of {cid} still alive"
 
 
+def bg(brick, *args, check=True, timeout=60, cwd=None):
+    """Run a brick verb that leaves a process behind (create, run -d, exec -d): the
+    container inherits brick's stdio, so pipes would never reach EOF. Files are used."""
+    import subprocess
+    import tempfile
+    from conftest import BRICK
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errf:
+        full = [BRICK, "--root", brick.root, *args]
+        p = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=errf, timeout=timeout,
+                           cwd=cwd)
+        out.seek(0)
+        errf.seek(0)
+        res = subprocess.CompletedProcess(full, p.returncode, out.read(), errf.read())
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(full)} -> {res.returncode}\nstdout: {res.stdout}\n"
+                             f"stderr: {res.stderr}")
+    return res
+
+
 def run(brick, bundle, cid=None, *extra, check=True, timeout=60):
     cid = cid or brick.new_id()
     return brick("run", "--bundle", bundle, *extra, cid, check=check, timeout=timeout)
@@ -75,7 +94,7 @@ def sh(brick, make_bundle, script, edit=None, check=True, spec_args=()):
 
 def create(brick, bundle, cid=None, *extra, check=True):
     cid = cid or brick.new_id()
-    p = brick("create", "--bundle", bundle, *extra, cid, check=check)
+    p = bg(brick, "create", "--bundle", bundle, *extra, cid, check=check)
     return cid, p
 
 
@@ -183,6 +202,10 @@ def fdarray(fds):
     return array.array("i", fds)
 
 
+EXTRA_TOOLS = ["stty", "tty", "ionice", "taskset", "unshare", "sysctl", "setpriv", "dnsdomainname",
+               "sed", "cut", "awk", "seq", "df", "mktemp"]
+
+
 def traversable_bundle_factory(brick, request):
     """Like conftest's make_bundle, but under a 0711 directory in /tmp: with brick's
     default config the container's root is a mapped id, and the idmapped rootfs is
@@ -202,6 +225,10 @@ def traversable_bundle_factory(brick, request):
         os.mkdir(b)
         os.chmod(b, 0o711)
         make_rootfs(os.path.join(b, "rootfs"))
+        for tool in EXTRA_TOOLS:
+            link = os.path.join(b, "rootfs", "bin", tool)
+            if not os.path.lexists(link):
+                os.symlink("busybox", link)
         brick("spec", "--bundle", b, *spec_args)
         cfg_path = os.path.join(b, "config.json")
         with open(cfg_path) as f:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -19,7 +20,14 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 
 def brick(*args, check=True, timeout=60):
-    p = subprocess.run([BRICK, *args], capture_output=True, text=True, timeout=timeout)
+    # Output goes through files, not pipes: a created container inherits brick's stdio
+    # (as with runc), so a pipe would stay open for the container's whole life.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        rc = subprocess.run([BRICK, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                            timeout=timeout).returncode
+        out.seek(0)
+        err.seek(0)
+        p = subprocess.CompletedProcess(args, rc, out.read(), err.read())
     if check and p.returncode != 0:
         raise AssertionError(f"brick {' '.join(args)} -> {p.returncode}: {p.stderr}")
     return p

@@ -6,7 +6,10 @@ import json
 import os
 import shutil
 import subprocess
+import select
 import tarfile
+import tempfile
+import time
 from pathlib import Path
 import pytest
 
@@ -23,7 +26,8 @@ def need(tool, package):
 
 
 def brick(store, *args, check=True, input=None, timeout=120):
-    env = dict(os.environ, BRICK_STORE=str(store))
+    # containers get a private state root beside the store (removed with it)
+    env = dict(os.environ, BRICK_STORE=str(store), BRICK_ROOT=str(store.parent / "state"))
     r = subprocess.run([BRICK, *args], env=env, capture_output=True, text=True, input=input,
                        timeout=timeout)
     if check and r.returncode != 0:
@@ -42,14 +46,20 @@ def busybox_layout(tmp_path_factory):
 
 @pytest.fixture
 def store(tmp_path):
-    s = tmp_path / "store"
+    # The container's root (an unprivileged id on the host) reaches its bundle's overlay
+    # directories by path, and pytest's tmp_path lives under a 0700 directory.
+    top = Path(tempfile.mkdtemp(prefix="brick-image-", dir="/var/tmp"))
+    top.chmod(0o711)
+    s = top / "store"
+    state = top / "state"
     try:
         yield s
     finally:
-        # containers made by run tests keep an overlay mounted until deleted
-        subprocess.run(["sh", "-c", f"grep -o ' {s}/containers/[^ ]*/rootfs ' /proc/self/mounts"
-                        " | xargs -r -n1 umount -l"], check=False)
-        shutil.rmtree(s, ignore_errors=True)
+        if state.exists():
+            for cid in os.listdir(state):
+                subprocess.run([BRICK, "--root", str(state), "delete", "--force", cid],
+                               capture_output=True, timeout=60)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def inspect(store, ref):
@@ -222,3 +232,71 @@ def test_run_image(store, busybox_layout):
     assert r.returncode == 0 and r.stdout.strip() == "1000", r.stderr
     r = brick(store, "run", "--rm", "bb", "sh", "-c", "exit 7", check=False, timeout=60)
     assert r.returncode == 7
+
+
+def test_run_image_detached_exec_delete(store, busybox_layout):
+    brick(store, "image", "import", "--name", "bb", f"oci:{busybox_layout}")
+    r = brick(store, "run", "-d", "--name", "imgd1", "bb", "sleep", "300", timeout=60)
+    assert r.stdout.strip() == "imgd1"
+    bundle = store / "containers/imgd1"
+    cfg = json.loads((bundle / "config.json").read_text())
+    # the bundle does not mount anything on the host: the runtime assembles the overlay
+    ann = cfg["annotations"]
+    assert cfg["root"]["path"] == str(bundle / "rootfs") and os.listdir(bundle / "rootfs") == []
+    assert ann["run.oci.brick.overlay.upper"] == str(bundle / "upper")
+    assert ann["run.oci.brick.overlay.work"] == str(bundle / "work")
+    assert ann["run.oci.brick.overlay.lower"] == inspect(store, "bb")["rootfs"]
+    assert str(bundle) not in open("/proc/self/mounts").read()
+    state = json.loads(brick(store, "state", "imgd1").stdout)
+    assert state["status"] == "running"
+    r = brick(store, "exec", "imgd1", "sh", "-c", "cat /etc/motd; echo hi > /root/new; id -u")
+    assert "make-busybox-image.sh" in r.stdout and r.stdout.split()[-1] == "0"
+    # writes land in the container's upper layer, never in the shared image rootfs
+    assert (bundle / "upper/root/new").read_text() == "hi\n"
+    assert not os.path.exists(os.path.join(inspect(store, "bb")["rootfs"], "root/new"))
+    r = brick(store, "image", "rm", "bb", check=False)
+    assert r.returncode == 1 and "imgd1" in r.stderr  # in use
+    brick(store, "delete", "--force", "imgd1")
+    assert not bundle.exists()
+    brick(store, "image", "rm", "bb")
+
+
+def run_in_pty(argv, env, timeout=30):
+    """Run argv on a fresh pty as its controlling terminal; return (rc, output)."""
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                         start_new_session=True)
+    os.close(slave)
+    out = b""
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif p.poll() is not None:
+                break
+        rc = p.wait(timeout=max(1, deadline - time.time()))
+    finally:
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+    return rc, out.decode(errors="replace")
+
+
+def test_run_image_tty(store, busybox_layout):
+    brick(store, "image", "import", "--name", "bb", f"oci:{busybox_layout}")
+    env = dict(os.environ, BRICK_STORE=str(store), BRICK_ROOT=str(store.parent / "state"))
+    rc, out = run_in_pty([BRICK, "run", "--rm", "-t", "--name", "imgtty", "bb", "sh", "-c",
+                          "test -t 0 && test -t 1 && echo is-a-tty; tty; echo TERM=$TERM; exit 3"],
+                         env)
+    assert rc == 3, out
+    assert "is-a-tty" in out and "/dev/pts/" in out and "TERM=xterm" in out
+    assert not (store / "containers/imgtty").exists()

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import BRICK
-from runtime_helpers import (ConsoleServer, assert_gone, cgroup_file, create, pid_alive, run,
+from runtime_helpers import (bg, ConsoleServer, assert_gone, cgroup_file, create, pid_alive, run,
                              state, status_field, traversable_bundle_factory, wait_dead,
                              wait_status)
 
@@ -34,7 +34,7 @@ def short_tmp():
 def running(brick, make_bundle, args=SLEEP, edit=None):
     b = make_bundle(args=args, edit=edit)
     cid = brick.new_id()
-    brick("run", "--detach", "--bundle", b, cid)
+    bg(brick, "run", "--detach", "--bundle", b, cid)
     st = wait_status(brick, cid, "running")
     return cid, st["pid"]
 
@@ -88,7 +88,7 @@ def test_created_process_does_not_run_before_start(brick, make_bundle, tmp_path)
 def test_create_default_bundle_is_cwd(brick, make_bundle):
     b = make_bundle(args=SLEEP)
     cid = brick.new_id()
-    brick("create", cid, cwd=b)
+    bg(brick, "create", cid, cwd=b)
     assert state(brick, cid)["bundle"] == os.path.realpath(b)
     brick("delete", cid)  # a created container is deleted without --force, as with runc
     assert_gone(brick, cid)
@@ -193,8 +193,11 @@ def test_run_exit_status_on_signal_from_kill(brick, make_bundle):
 
 def test_run_exit_status_on_self_signal(brick, make_bundle):
     # Without a pid namespace sh is not an init, so SIGTERM's default action applies.
+    # (proc can only be mounted without a pid namespace outside a user namespace)
     def edit(cfg):
-        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+        cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"]
+                                      if n["type"] not in ("pid", "user")]
+        cfg["annotations"].pop("run.oci.brick.userns", None)
     b = make_bundle(args=["sh", "-c", "kill -TERM $$; sleep 5"], edit=edit)
     p = run(brick, b, check=False)
     assert p.returncode == 128 + signal.SIGTERM, p.stderr
@@ -204,7 +207,7 @@ def test_run_detach(brick, make_bundle):
     b = make_bundle(args=SLEEP)
     cid = brick.new_id()
     t0 = time.monotonic()
-    brick("run", "-d", "--bundle", b, cid)
+    bg(brick, "run", "-d", "--bundle", b, cid)
     assert time.monotonic() - t0 < 10
     st = state(brick, cid)
     assert st["status"] == "running" and pid_alive(st["pid"])
@@ -477,7 +480,7 @@ def test_exec_process_file(brick, make_bundle, tmp_path):
 def test_exec_detach_pid_file(brick, make_bundle, tmp_path):
     cid, _ = running(brick, make_bundle)
     pidfile = tmp_path / "exec.pid"
-    brick("exec", "-d", "--pid-file", str(pidfile), cid, "sleep", "1000")
+    bg(brick, "exec", "-d", "--pid-file", str(pidfile), cid, "sleep", "1000")
     pid = int(pidfile.read_text())
     assert pid_alive(pid)
     assert pid in json.loads(brick("ps", "--format", "json", cid).stdout)
@@ -499,8 +502,8 @@ def test_exec_tty_console_socket(brick, make_bundle, short_tmp):
 
 def test_exec_sees_container_namespaces(brick, make_bundle):
     cid, pid = running(brick, make_bundle)
-    mine = brick("exec", cid, "readlink", "/proc/self/ns/pid", "/proc/self/ns/mnt",
-                 "/proc/self/ns/user").stdout.split()
+    mine = brick("exec", cid, "sh", "-c", "for n in pid mnt user; do readlink /proc/self/ns/$n;"
+                 " done").stdout.split()
     theirs = [os.readlink(f"/proc/{pid}/ns/{n}") for n in ("pid", "mnt", "user")]
     assert mine == theirs
     assert brick("exec", cid, "hostname").stdout.strip() == "brick"
@@ -542,3 +545,17 @@ def test_log_text(brick, tmp_path):
 def test_bad_log_format(brick):
     p = brick("--log-format", "xml", "list", check=False)
     assert p.returncode == 2 and "log-format" in p.stderr
+
+
+def test_exec_process_is_in_container_cgroup(brick, make_bundle, tmp_path):
+    # The exec'd process must never run outside the container's limits, not even briefly.
+    cid, _ = running(brick, make_bundle)
+    for i in range(5):
+        pidfile = tmp_path / f"p{i}"
+        bg(brick, "exec", "-d", "--pid-file", str(pidfile), cid, "sleep", "1000")
+        pid = int(pidfile.read_text())
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().splitlines()
+        pids_line = [line for line in lines if ":pids:" in line]
+        assert pids_line and pids_line[0].endswith(f"/brick/{cid}"), lines
+        assert pid in json.loads(brick("ps", "--format", "json", cid).stdout)

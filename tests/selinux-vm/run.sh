@@ -27,10 +27,14 @@ P=$WORK/payload
 mkdir -p "$P/lib" "$P/rootfs/bin"
 cp "$HERE/payload/run" "$HERE/payload/check.sh" "$P/"
 cp "$BRICK" "$P/brick"
+# `brick check` runs in brick-tools, found next to brick.
+TOOLS=$(dirname "$BRICK")/brick-tools
+[ -x "$TOOLS" ] || die "no $TOOLS (ninja -C $(dirname "$BRICK") brick-tools)"
+cp "$TOOLS" "$P/brick-tools"
 # The guest image carries the libraries of a typical C runtime; ship the ones it may lack
 # (an image built from the unmodified build-image.sh has no libyaml).
 for lib in libyaml-0.so.2; do
-  path=$(ldd "$BRICK" | awk -v l="$lib" '$1 == l {print $3}')
+  path=$(ldd "$BRICK" "$TOOLS" | awk -v l="$lib" '$1 == l {print $3; exit}')
   [ -n "$path" ] && cp -L "$path" "$P/lib/"
 done
 

@@ -104,6 +104,16 @@ bool cg_file_exists(const char *dir, const char *file) {
 }
 
 int cg_mkdir_tracked(const char *dir, char ***created, brick_err *err) {
+  /* Usually only the container's own level is new: one mkdir per hierarchy, and the
+   * walk from the mountpoint only when a parent is missing too. */
+  if (mkdir(dir, 0755) == 0) {
+    brick_strv_push(created, dir);
+    return 0;
+  }
+  if (errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return brick_errno(err, "mkdir %s", dir);
   _cleanup_free_ char *p = xstrdup(dir);
   size_t len = strlen(p);
   for (size_t i = 1; i <= len; i++) {

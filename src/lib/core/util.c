@@ -127,8 +127,8 @@ int brick_read_file(const char *path, char **out, size_t *len, brick_err *err) {
   return 0;
 }
 
-int brick_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                            brick_err *err) {
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
+                              bool durable, brick_err *err) {
   _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
   _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
@@ -146,12 +146,24 @@ int brick_write_file_atomic(const char *path, const void *data, size_t len, mode
     p += w;
     len -= (size_t)w;
   }
-  if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+  if ((durable && fsync(fd) < 0) || rename(tmp, path) < 0) {
     int e = errno;
     unlink(tmp);
     return brick_error(err, e, "commit %s", path);
   }
   return 0;
+}
+
+int brick_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                            brick_err *err) {
+  return write_file_renamed(path, data, len, mode, true, err);
+}
+
+/* Runtime state dies with the boot: readers must never see half a file (rename), but
+ * an fsync (a journal commit, milliseconds on ext4) buys nothing. */
+int brick_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             brick_err *err) {
+  return write_file_renamed(path, data, len, mode, false, err);
 }
 
 int brick_write_string_at(int dirfd, const char *path, const char *s, brick_err *err) {
@@ -172,6 +184,12 @@ int brick_write_string(const char *path, const char *s, brick_err *err) {
 }
 
 int brick_mkdir_p(const char *path, mode_t mode, brick_err *err) {
+  /* Usually only the last component is missing (a container's state or cgroup
+   * directory): one mkdir instead of one per component. */
+  if (mkdir(path, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return brick_errno(err, "mkdir %s", path);
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
     if (*s != '/')

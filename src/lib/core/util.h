@@ -51,6 +51,10 @@ int brick_read_fd(int fd, char **out, size_t *len, size_t max, brick_err *err);
 /* Write a file atomically: temp file in the same directory, fsync, rename. */
 int brick_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                             brick_err *err);
+/* The same without fsync: for state that does not outlive a reboot (container state,
+ * pid files), where the rename alone keeps readers from seeing half a file. */
+int brick_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             brick_err *err);
 /* Write a short string into an existing file (procfs, cgroupfs, sysfs). */
 int brick_write_string(const char *path, const char *s, brick_err *err);
 int brick_write_string_at(int dirfd, const char *path, const char *s, brick_err *err);

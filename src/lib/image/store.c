@@ -29,7 +29,10 @@ int brick_store_open(const char *dir, struct brick_store **out, brick_err *err) 
                                         "containers", "signatures"};
   for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
     _cleanup_free_ char *p = xasprintf("%s/%s", real, subdirs[i]);
-    if (mkdir(p, 0700) < 0 && errno != EEXIST)
+    /* containers/: a container's root (an unprivileged id on the host) reaches its
+     * bundle's overlay directories by path; search-only, nothing to list */
+    mode_t mode = strcmp(subdirs[i], "containers") ? 0700 : 0711;
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
       return brick_errno(err, "image store: mkdir %s", p);
   }
   _cleanup_free_ char *lock = xasprintf("%s/lock", real);

@@ -266,6 +266,12 @@ static _Noreturn void exec_child(struct exec_child *c) {
    * /proc/<pid>/exe (CVE-2019-5736). */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     brick_errno(&err, "prctl"), exec_fail(c->sync, &err);
+  /* Until the parent has moved us into the container's cgroup, a fork would leave the
+   * process outside the container's limits. */
+  if (brick_sync_expect(c->sync, SYNC_CONTINUE, NULL, NULL, &err) < 0)
+    _exit(1);
+  if (brick_process_apply_oom_score(c->proc, &err) < 0)
+    exec_fail(c->sync, &err);
   /* pidfd setns enters all namespaces at once, the user namespace first. */
   if (setns(c->pidfd, c->ns_flags) < 0)
     brick_errno(&err, "join the container's namespaces"), exec_fail(c->sync, &err);
@@ -371,6 +377,11 @@ int brick_container_exec(const struct brick_exec_opts *o, int *exit_status, bric
   sp[1] = -1;
   /* Join the container's cgroup before the child forks the real process. */
   if (st.cgroup_path && brick_cgroup_join(st.cgroup_path, child, err) < 0) {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    goto out;
+  }
+  if (brick_sync_send(sp[0], SYNC_CONTINUE, 0, -1, err) < 0) {
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     goto out;

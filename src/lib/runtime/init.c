@@ -1,6 +1,7 @@
 #include "runtime/init.h"
 
 #include <dirent.h>
+#include <linux/capability.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -156,6 +157,34 @@ int brick_landlock_rules_for(const struct brick_spec *spec, struct brick_landloc
   return 0;
 }
 
+/* What capset would refuse (more than this process holds) is refused here, so that
+ * create fails with a clear error, as crun's does, instead of the container dying
+ * after start with the error only on its own stderr. */
+static int check_caps_grantable(const struct brick_caps *c, brick_err *err) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0)
+    return brick_errno(err, "capget");
+  uint64_t held = d[0].permitted | (uint64_t)d[1].permitted << 32;
+  uint64_t inheritable = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+  int last = brick_cap_last_cap();
+  uint64_t bounding = 0;
+  for (int i = 0; i <= last && i < 64; i++)
+    if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+      bounding |= UINT64_C(1) << i;
+  uint64_t valid = last >= 63 ? ~UINT64_C(0) : (UINT64_C(1) << (last + 1)) - 1;
+  /* capset: permitted within what we hold; inheritable within the bounding set left
+   * after the config's drops (in a new user namespace the host's is full again). */
+  uint64_t missing = (((c->effective | c->permitted) & ~held) |
+                      ((c->inheritable | c->ambient) & ~(inheritable | (bounding & c->bounding)))) &
+                     valid;
+  if (!missing)
+    return 0;
+  return brick_error(err, EPERM, "process.capabilities: %s cannot be granted: it is outside "
+                     "the bounding set (this host's, or process.capabilities.bounding)",
+                     brick_cap_name(__builtin_ctzll(missing)));
+}
+
 static _Noreturn void run_init(const struct brick_init_args *a) {
   const struct brick_spec *spec = a->spec;
   brick_err err = {0};
@@ -246,6 +275,8 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
   if (!path)
     die(a, &err, true);
   if (brick_process_apply_attrs(proc, &err) < 0)
+    die(a, &err, true);
+  if (check_caps_grantable(&proc->caps, &err) < 0)
     die(a, &err, true);
   if (spec->linux_.personality.present) {
     unsigned long persona = !strcmp(spec->linux_.personality.domain, "LINUX32") ? PER_LINUX32 : PER_LINUX;

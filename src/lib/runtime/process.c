@@ -76,17 +76,21 @@ static int parse_cpu_list(const char *list, cpu_set_t *set, brick_err *err) {
   return 0;
 }
 
+int brick_process_apply_oom_score(const struct brick_process *proc, brick_err *err) {
+  if (!proc->has_oom_score_adj)
+    return 0;
+  char v[16];
+  snprintf(v, sizeof v, "%d", proc->oom_score_adj);
+  if (brick_write_string("/proc/self/oom_score_adj", v, err) < 0)
+    return brick_error_prefix(err, "process.oomScoreAdj");
+  return 0;
+}
+
 int brick_process_apply_attrs(const struct brick_process *proc, brick_err *err) {
   for (size_t i = 0; i < proc->n_rlimits; i++) {
     struct rlimit rl = {.rlim_cur = proc->rlimits[i].soft, .rlim_max = proc->rlimits[i].hard};
     if (setrlimit(proc->rlimits[i].resource, &rl) < 0)
       return brick_errno(err, "process.rlimits[%zu]: %s", i, proc->rlimits[i].type);
-  }
-  if (proc->has_oom_score_adj) {
-    char v[16];
-    snprintf(v, sizeof v, "%d", proc->oom_score_adj);
-    if (brick_write_string("/proc/self/oom_score_adj", v, err) < 0)
-      return brick_error_prefix(err, "process.oomScoreAdj");
   }
   if (proc->scheduler.present) {
     struct sched_attr_compat a = {

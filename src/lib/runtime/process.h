@@ -26,9 +26,11 @@ struct brick_process_ctx {
  * binary is reported by create rather than failing silently after start.
  * Returns a malloc'd path or NULL with err. Must run after pivot_root. */
 char *brick_process_find_exec(const struct brick_process *proc, brick_err *err);
-/* Attributes that do not depend on identity: rlimits, oom_score_adj, scheduler, ioprio,
- * cpu affinity. */
+/* Attributes that do not depend on identity: rlimits, scheduler, ioprio, cpu affinity. */
 int brick_process_apply_attrs(const struct brick_process *proc, brick_err *err);
+/* oom_score_adj, written before the process enters the user namespace: once there,
+ * not dumpable, its /proc/self files belong to the host's root and cannot be opened. */
+int brick_process_apply_oom_score(const struct brick_process *proc, brick_err *err);
 /* Identity, LSM, caps, no_new_privs, seccomp, then execve(path). Returns only on error. */
 int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, brick_err *err);
 

@@ -80,10 +80,11 @@ int brick_state_save(const struct brick_state *st, brick_err *err) {
   json_object_set_new(o, "owned_bundle", json_boolean(st->owned_bundle));
   json_object_set_new(o, "mcs_level", str_or_null(st->mcs_level));
   json_object_set_new(o, "userns_base", json_integer(st->userns_base));
+  json_object_set_new(o, "hook_kinds", json_integer(st->hook_kinds));
   json_object_set(o, "annotations", st->annotations ? st->annotations : json_null());
   _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT);
   _cleanup_free_ char *path = xasprintf("%s/state.json", st->dir);
-  return brick_write_file_atomic(path, text, strlen(text), 0600, err);
+  return brick_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 static char *dup_member(json_t *o, const char *key) {
@@ -121,6 +122,8 @@ int brick_state_load(const char *root, const char *id, struct brick_state *st, b
   st->owned_bundle = json_is_true(json_object_get(o, "owned_bundle"));
   st->mcs_level = dup_member(o, "mcs_level");
   st->userns_base = (uint32_t)json_integer_value(json_object_get(o, "userns_base"));
+  json_t *hk = json_object_get(o, "hook_kinds");
+  st->hook_kinds = json_is_integer(hk) ? (uint32_t)json_integer_value(hk) : UINT32_MAX;
   json_t *a = json_object_get(o, "annotations");
   st->annotations = json_is_object(a) ? json_incref(a) : NULL;
   return 0;

@@ -31,6 +31,8 @@ struct brick_state {
   bool owned_bundle;      /* bundle made by `brick run IMAGE`: removed on delete */
   char *mcs_level;        /* allocated SELinux MCS level, NULL if none */
   uint32_t userns_base;   /* allocated host id range start (0 = none) */
+  uint32_t hook_kinds;    /* bit per hook kind the config has (start and delete skip
+                             re-reading config.json without one); all bits if unknown */
   json_t *annotations;    /* object, may be NULL */
 };
 

@@ -61,7 +61,7 @@ static int with_pool_file(const char *state_root, json_t **doc, int *lockfd, bri
 static int save_pool_file(const char *state_root, json_t *doc, brick_err *err) {
   _cleanup_free_ char *path = xasprintf("%s/userns.json", state_root);
   _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-  return brick_write_file_atomic(path, text, strlen(text), 0600, err);
+  return brick_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 int brick_userns_allocate(const char *state_root, const char *id, const struct brick_id_pool *pool,

@@ -85,10 +85,11 @@ int brick_dpkg_parse_status(const char *buf, size_t len, const char *origin,
     size_t n = (size_t)(eol - s);
     if (n && s[n - 1] == '\r')
       n--;
+    /* only a line starting with white space can be blank (most such lines continue a
+     * Description: stop at their first visible character) */
     bool blank = true;
-    for (size_t i = 0; i < n; i++)
-      if (!isspace((unsigned char)s[i]))
-        blank = false;
+    for (size_t i = 0; i < n && blank; i++)
+      blank = isspace((unsigned char)s[i]);
     if (blank) {
       if (flush(&p, origin, lineno, inv, err) < 0)
         return -1;

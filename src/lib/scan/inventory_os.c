@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/sys.h"
 #include "core/util.h"
@@ -21,8 +22,37 @@ int brick_rootfs_read(int rootfd, const char *path, char **out, size_t *len, bri
     return brick_errno(err, "stat %s", path);
   if (!S_ISREG(st.st_mode))
     return brick_error(err, EINVAL, "%s: not a regular file", path);
-  if (brick_read_fd(fd, out, len, 512u << 20, err) < 0)
-    return brick_error_prefix(err, "%s", path);
+  size_t max = 512u << 20;
+  if ((size_t)st.st_size > max)
+    return brick_error(err, EFBIG, "%s: larger than %zu bytes", path, max);
+  /* one buffer of the file's size (a dpkg status is megabytes: growing a buffer by
+   * doubling copied it several times); a file still growing takes the general path */
+  size_t want = (size_t)st.st_size, got = 0;
+  char *buf = xmalloc(want + 2);
+  while (got <= want) {
+    ssize_t r = read(fd, buf + got, want + 1 - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      free(buf);
+      return brick_errno(err, "read %s", path);
+    }
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  if (got > want) {
+    free(buf);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+      return brick_errno(err, "seek %s", path);
+    if (brick_read_fd(fd, out, len, max, err) < 0)
+      return brick_error_prefix(err, "%s", path);
+    return 0;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  if (len)
+    *len = got;
   return 0;
 }
 

@@ -122,63 +122,15 @@ static bool simple_affected(enum brick_pkg_kind kind, const char *v, const char 
   return true;
 }
 
-/* The findings' strings: bump allocation in 64 KiB blocks, freed together. Thousands
- * of findings then cost a handful of mallocs instead of ten each. */
-struct brick_arena {
-  struct brick_arena *next;
-  size_t used, size;
-  char data[];
-};
-
-enum { ARENA_BLOCK = 64 * 1024 };
-
-static void *arena_alloc(struct brick_arena **a, size_t n, size_t align) {
-  struct brick_arena *b = *a;
-  size_t off = b ? (b->used + align - 1) & ~(align - 1) : 0;
-  if (!b || off + n > b->size) {
-    size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
-    struct brick_arena *nb = xmalloc(sizeof *nb + size);
-    nb->size = size;
-    nb->used = 0;
-    /* a big one-off goes behind the current block so its free space stays usable */
-    if (b && size != ARENA_BLOCK) {
-      nb->next = b->next;
-      b->next = nb;
-      nb->used = n;
-      return nb->data;
-    }
-    nb->next = b;
-    *a = b = nb;
-    off = 0;
-  }
-  b->used = off + n;
-  return b->data + off;
-}
-
-static void arena_free(struct brick_arena *a) {
-  while (a) {
-    struct brick_arena *next = a->next;
-    free(a);
-    a = next;
-  }
-}
-
-static char *arena_strndup(struct brick_arena **a, const char *s, size_t n) {
-  char *out = arena_alloc(a, n + 1, 1);
-  memcpy(out, s, n);
-  out[n] = '\0';
-  return out;
-}
-
 char *brick_scan_result_strdup(struct brick_scan_result *res, const char *s) {
-  return s ? arena_strndup(&res->strings, s, strlen(s)) : NULL;
+  return s ? scan_arena_strndup(&res->strings, s, strlen(s)) : NULL;
 }
 
 void brick_scan_result_free(struct brick_scan_result *res) {
   if (!res)
     return;
   free(res->findings);
-  arena_free(res->strings);
+  scan_arena_free(res->strings);
   free(res->target);
   free(res->image_id);
   brick_inventory_free(&res->inv);
@@ -197,29 +149,9 @@ static int finding_order(const void *a, const void *b) {
   const struct brick_finding *x = a, *y = b;
   if (x->severity != y->severity)
     return (int)y->severity - (int)x->severity;
-  int r = strcmp(x->pkg_name, y->pkg_name);
+  /* findings of one package share its name string */
+  int r = x->pkg_name == y->pkg_name ? 0 : strcmp(x->pkg_name, y->pkg_name);
   return r ? r : strcmp(x->vuln_id, y->vuln_id);
-}
-
-/* The record's aliases (a JSON array of strings) as a NULL-terminated array in res. */
-static char **parse_aliases(struct brick_scan_result *res, const char *text) {
-  if (!text || !strcmp(text, "[]"))
-    return NULL;
-  _cleanup_json_ json_t *j = json_loads(text, 0, NULL);
-  size_t n = json_array_size(j), k = 0, i;
-  if (!n)
-    return NULL;
-  char **out = arena_alloc(&res->strings, (n + 1) * sizeof *out, _Alignof(char *));
-  json_t *x;
-  json_array_foreach(j, i, x) if (json_is_string(x)) out[k++] =
-      arena_strndup(&res->strings, json_string_value(x), json_string_length(x));
-  out[k] = NULL;
-  return out;
-}
-
-static json_t *load_col(sqlite3_stmt *st, int col) {
-  const char *t = (const char *)sqlite3_column_text(st, col);
-  return t ? json_loads(t, 0, NULL) : NULL;
 }
 
 /* The advisory name and the version compared for a package (see the top comment). */
@@ -254,16 +186,28 @@ static int by_vuln_id(const void *a, const void *b) {
   return strcmp(x->vuln_id, y->vuln_id);
 }
 
-/* Summary, aliases and ignore rules of findings [base, n): each record is read once, in
- * key order, so the b-tree pages are visited front to back. */
+/* The result's own copy of a record's aliases (findings of one record share it). */
+static char **copy_aliases(struct brick_scan_result *res, char *const *from) {
+  if (!from)
+    return NULL;
+  size_t na = brick_strv_len(from);
+  char **aliases = scan_arena_alloc(&res->strings, (na + 1) * sizeof *aliases, _Alignof(char *));
+  for (size_t k = 0; k < na; k++)
+    aliases[k] = brick_scan_result_strdup(res, from[k]);
+  aliases[na] = NULL;
+  return aliases;
+}
+
+/* Summary and aliases (unless the rows carried them) and ignore rules of findings
+ * [base, n), each record looked up once. */
 static int add_records(struct brick_vulndb *db, struct brick_scan_result *res, size_t base,
                        const struct brick_match_opts *o, brick_err *err) {
   size_t n = res->n_findings - base;
   if (!n)
     return 0;
-  sqlite3_stmt *rec = scan_vulndb_stmt(db, SCAN_STMT_RECORD, err);
-  if (!rec)
-    return -1;
+  bool have_records = scan_vulndb_record_copies(db);
+  if (have_records && !(o && o->ignore && o->ignore->n))
+    return 0;
   time_t now = o && o->now ? o->now : time(NULL);
   _cleanup_free_ struct brick_finding **order = xmalloc(n * sizeof *order);
   for (size_t i = 0; i < n; i++)
@@ -273,23 +217,20 @@ static int add_records(struct brick_vulndb *db, struct brick_scan_result *res, s
     size_t end = i + 1;
     while (end < n && !strcmp(order[end]->vuln_id, order[i]->vuln_id))
       end++;
-    sqlite3_bind_text(rec, 1, order[i]->vuln_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(rec);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      sqlite3_reset(rec);
-      return brick_error(err, 0, "vulnerability database: %s",
-                         sqlite3_errmsg(scan_vulndb_handle(db)));
+    /* rows carrying the record's copies filled these already */
+    if (!have_records) {
+      struct memo_rec *rec;
+      if (scan_memo_record(db, order[i]->vuln_id, &rec, err) < 0)
+        return -1;
+      char *summary = brick_scan_result_strdup(res, rec->summary);
+      char **aliases = copy_aliases(res, scan_memo_aliases(db, rec));
+      for (size_t k = i; k < end; k++) {
+        order[k]->summary = summary;
+        order[k]->aliases = aliases;
+      }
     }
-    /* findings of one record share its strings */
-    char *summary = rc == SQLITE_ROW
-                        ? brick_scan_result_strdup(res, (const char *)sqlite3_column_text(rec, 0))
-                        : NULL;
-    char **aliases =
-        rc == SQLITE_ROW ? parse_aliases(res, (const char *)sqlite3_column_text(rec, 1)) : NULL;
     for (size_t k = i; k < end; k++) {
       struct brick_finding *f = order[k];
-      f->summary = summary;
-      f->aliases = aliases;
       const struct brick_ignore_rule *rule =
           o && o->ignore ? brick_ignore_find(o->ignore, f->vuln_id, f->aliases, f->pkg_name,
                                              f->pkg_source, now)
@@ -299,71 +240,100 @@ static int add_records(struct brick_vulndb *db, struct brick_scan_result *res, s
         f->ignore_reason = brick_scan_result_strdup(res, rule->reason);
       }
     }
-    sqlite3_reset(rec);
     i = end;
   }
   return 0;
 }
 
-/* Advisory rows are read once per advisory name (binaries of one source share them), in
- * name order so the clustered index is walked front to back. */
+static json_t *load_json(const char *text) {
+  return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* Advisory rows are looked up once per advisory name (binaries of one source share them)
+ * and, through the memo, once per database handle however many targets are scanned. */
 static int match_rows(struct brick_vulndb *db, struct brick_scan_result *res,
                       const struct brick_match_opts *o, brick_err *err) {
-  sqlite3 *h = scan_vulndb_handle(db);
   const char *eco = res->inv.os.ecosystem;
-  sqlite3_stmt *rows = scan_vulndb_stmt(db, SCAN_STMT_AFFECTED, err);
-  if (!rows)
-    return -1;
   size_t n = res->inv.n_pkgs;
   _cleanup_free_ const struct brick_package **order = xmalloc(n * sizeof *order);
   for (size_t p = 0; p < n; p++)
     order[p] = &res->inv.pkgs[p];
   qsort(order, n, sizeof *order, by_lookup);
-  size_t cap = res->n_findings, base = res->n_findings;
-  int rc = SQLITE_DONE;
-  for (size_t g = 0; g < n && rc == SQLITE_DONE;) {
+  /* groups of packages sharing an advisory name, and their rows: first all look-ups,
+   * so the findings array is sized once (growing it copied megabytes per target) */
+  struct group {
+    size_t first, end, n_rows;
+    const struct memo_row *rows;
+  };
+  _cleanup_free_ struct group *groups = xmalloc(n * sizeof *groups);
+  size_t n_groups = 0, bound = res->n_findings;
+  for (size_t g = 0; g < n;) {
+    struct group *gr = &groups[n_groups++];
     const char *lookup = lookup_name(order[g]);
-    size_t g_end = g + 1;
-    while (g_end < n && !strcmp(lookup_name(order[g_end]), lookup))
-      g_end++;
+    gr->first = g;
+    gr->end = g + 1;
+    while (gr->end < n && !strcmp(lookup_name(order[gr->end]), lookup))
+      gr->end++;
+    if (scan_memo_rows(db, eco, lookup, &gr->rows, &gr->n_rows, err) < 0)
+      return -1;
+    bound += gr->n_rows * (gr->end - gr->first);
+    g = gr->end;
+  }
+  size_t cap = res->n_findings, base = res->n_findings;
+  if (bound > cap) {
+    res->findings = xrealloc(res->findings, bound * sizeof *res->findings);
+    cap = bound;
+  }
+  for (size_t gi = 0; gi < n_groups; gi++) {
+    size_t g = groups[gi].first, g_end = groups[gi].end, n_rows = groups[gi].n_rows;
+    const struct memo_row *rows = groups[gi].rows;
+    const char *lookup = lookup_name(order[g]);
     size_t group_first = res->n_findings;
-    sqlite3_bind_text(rows, 1, eco, -1, SQLITE_STATIC);
-    sqlite3_bind_text(rows, 2, lookup, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
-      const char *id = (const char *)sqlite3_column_text(rows, 0);
-      const char *intro = (const char *)sqlite3_column_text(rows, 5);
-      char *id_copy = NULL;
+    for (size_t r = 0; r < n_rows; r++) {
+      const struct memo_row *row = &rows[r];
+      char *id_copy = NULL, *summary = NULL;
+      char **aliases = NULL;
       _cleanup_json_ json_t *ranges = NULL, *versions = NULL;
-      if (!intro) {
-        ranges = load_col(rows, 1);
-        versions = load_col(rows, 2);
+      if (!row->intro) {
+        ranges = load_json(row->ranges);
+        versions = load_json(row->versions);
       }
+      /* a record listing the package twice: the first matching entry counts (the
+       * memo orders rows by id, so a repeat follows its first row) */
+      bool repeat = r > 0 && !strcmp(rows[r - 1].id, row->id);
       for (size_t k = g; k < g_end; k++) {
         const struct brick_package *pkg = order[k];
         bool dup = false;
-        for (size_t q = group_first; q < res->n_findings && !dup; q++)
-          dup = res->findings[q].pkg_name == pkg->name && !strcmp(res->findings[q].vuln_id, id);
+        for (size_t q = res->n_findings; repeat && q > group_first && !dup; q--)
+          dup = res->findings[q - 1].pkg_name == pkg->name &&
+                !strcmp(res->findings[q - 1].vuln_id, row->id);
         if (dup)
           continue;
         const char *fixed = NULL;
         _cleanup_free_ char *fixed_json = NULL;
-        bool hit = intro ? simple_affected(pkg->kind, match_version(pkg), intro,
-                                           (const char *)sqlite3_column_text(rows, 6),
-                                           (const char *)sqlite3_column_text(rows, 7), &fixed)
-                         : brick_osv_affected(pkg->kind, match_version(pkg), ranges, versions,
-                                              &fixed_json);
+        bool hit = row->intro ? simple_affected(pkg->kind, match_version(pkg), row->intro,
+                                                row->fixed, row->last, &fixed)
+                              : brick_osv_affected(pkg->kind, match_version(pkg), ranges,
+                                                   versions, &fixed_json);
         if (fixed_json)
           fixed = fixed_json;
         if (!hit)
           continue;
         if (o && o->ignore_unfixed && !fixed)
           continue;
-        if (!id_copy)
-          id_copy = brick_scan_result_strdup(res, id);
+        if (!id_copy) {
+          id_copy = brick_scan_result_strdup(res, row->id);
+          if (row->rec) {
+            summary = brick_scan_result_strdup(res, row->rec->summary);
+            aliases = copy_aliases(res, scan_memo_aliases(db, row->rec));
+          }
+        }
         struct brick_finding *f = new_finding(res, &cap);
         f->vuln_id = id_copy;
-        f->severity = (enum brick_severity)sqlite3_column_int(rows, 3);
-        f->score = sqlite3_column_double(rows, 4);
+        f->summary = summary;
+        f->aliases = aliases;
+        f->severity = (enum brick_severity)row->severity;
+        f->score = row->score;
         /* the package's strings are the result's own (its inventory) */
         f->pkg_name = pkg->name;
         f->installed = pkg->version;
@@ -373,11 +343,10 @@ static int match_rows(struct brick_vulndb *db, struct brick_scan_result *res,
         f->layer_digest = pkg->layer_digest;
       }
     }
-    sqlite3_reset(rows);
-    g = g_end;
   }
-  if (rc != SQLITE_DONE)
-    return brick_error(err, 0, "vulnerability database: %s", sqlite3_errmsg(h));
+  /* give back what the bound over-estimated */
+  if (res->n_findings && res->n_findings < cap)
+    res->findings = xrealloc(res->findings, res->n_findings * sizeof *res->findings);
   if (add_records(db, res, base, o, err) < 0)
     return -1;
   if (res->n_findings)

@@ -19,12 +19,16 @@ struct brick_vulndb {
   char *path;
   sqlite3_stmt *get_modified, *del_vuln, *del_affected, *ins_vuln, *ins_affected;
   sqlite3_stmt *scan[SCAN_STMT_COUNT];
+  struct scan_memo *memo;
+  bool record_copies;   /* affected rows carry their record's summary and aliases */
 };
 
 /* Both tables are clustered on what a scan looks up (WITHOUT ROWID): a package's
  * advisory rows are one contiguous b-tree range and a record one seek, instead of an
- * index entry plus a table seek per row. Indexes written by older versions (rowid
- * tables with an affected_pkg index) are still read, only slower. */
+ * index entry plus a table seek per row. Each affected row also carries its record's
+ * summary and aliases (meta layout=2), so a scan reads one range per package and no
+ * records at all. Indexes written by older versions (rowid tables with an affected_pkg
+ * index, no copies) are still read, only slower. */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS vulns(id TEXT PRIMARY KEY, modified REAL NOT NULL,"
@@ -32,7 +36,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS affected(ecosystem TEXT NOT NULL, package TEXT NOT NULL,"
     "  vuln_id TEXT NOT NULL, seq INTEGER NOT NULL, ranges TEXT, versions TEXT,"
     "  severity INTEGER NOT NULL, score REAL NOT NULL, introduced TEXT, fixed TEXT,"
-    "  last_affected TEXT, PRIMARY KEY(ecosystem, package, vuln_id, seq)) WITHOUT ROWID;"
+    "  last_affected TEXT, summary TEXT, aliases TEXT,"
+    "  PRIMARY KEY(ecosystem, package, vuln_id, seq)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS affected_vuln ON affected(vuln_id);";
 
 static int db_err(struct brick_vulndb *d, brick_err *err, const char *what) {
@@ -49,6 +54,7 @@ void brick_vulndb_close(struct brick_vulndb *d) {
   sqlite3_finalize(d->ins_affected);
   for (size_t i = 0; i < ARRAY_SIZE(d->scan); i++)
     sqlite3_finalize(d->scan[i]);
+  scan_memo_free(d->memo);
   sqlite3_close(d->db);
   free(d->path);
   free(d);
@@ -56,15 +62,24 @@ void brick_vulndb_close(struct brick_vulndb *d) {
 
 sqlite3 *scan_vulndb_handle(struct brick_vulndb *d) { return d->db; }
 
+struct scan_memo **scan_vulndb_memo(struct brick_vulndb *d) { return &d->memo; }
+
+bool scan_vulndb_record_copies(struct brick_vulndb *d) { return d->record_copies; }
+
 sqlite3_stmt *scan_vulndb_stmt(struct brick_vulndb *d, enum scan_stmt which, brick_err *err) {
   static const char *const sql[SCAN_STMT_COUNT] = {
       [SCAN_STMT_AFFECTED] = "SELECT vuln_id, ranges, versions, severity, score, introduced,"
-                             " fixed, last_affected FROM affected"
+                             " fixed, last_affected, NULL, NULL FROM affected"
                              " WHERE ecosystem = ? AND package = ?",
       [SCAN_STMT_RECORD] = "SELECT summary, aliases FROM vulns WHERE id = ?",
   };
+  static const char affected_copies[] =
+      "SELECT vuln_id, ranges, versions, severity, score, introduced, fixed, last_affected,"
+      " summary, aliases FROM affected WHERE ecosystem = ? AND package = ?";
+  const char *text =
+      which == SCAN_STMT_AFFECTED && d->record_copies ? affected_copies : sql[which];
   if (!d->scan[which] &&
-      sqlite3_prepare_v3(d->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &d->scan[which],
+      sqlite3_prepare_v3(d->db, text, -1, SQLITE_PREPARE_PERSISTENT, &d->scan[which],
                          NULL) != SQLITE_OK) {
     db_err(d, err, "prepare");
     return NULL;
@@ -91,28 +106,45 @@ int brick_vulndb_open(const char *path, bool create, struct brick_vulndb **out, 
    * dominant cost otherwise. A scan only reads (query_only guards that). */
   sqlite3_exec(d->db,
                create ? "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536"
-                      : "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"
-                        " PRAGMA temp_store=MEMORY; PRAGMA query_only=1",
+                      : "PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY;"
+                        " PRAGMA query_only=1",
                NULL, NULL, NULL);
   if (create) {
     char *msg = NULL;
+    sqlite3_stmt *st = NULL;
+    bool fresh = false;
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'affected'",
+                           -1, &st, NULL) == SQLITE_OK)
+      fresh = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
     if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                      NULL) != SQLITE_OK ||
-        sqlite3_exec(d->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(d->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        (fresh && sqlite3_exec(d->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('layout', '2')",
+                               NULL, NULL, &msg) != SQLITE_OK)) {
       int r = brick_error(err, 0, "%s: schema: %s", path, msg ? msg : sqlite3_errmsg(d->db));
       sqlite3_free(msg);
       brick_vulndb_close(d);
       return r;
     }
     /* indexes written before the range columns existed gain them (empty = use JSON) */
-    static const char *const added[] = {"introduced", "fixed", "last_affected", "seq"};
+    static const char *const added[] = {"introduced", "fixed", "last_affected", "seq",
+                                        "summary", "aliases"};
     for (size_t i = 0; i < ARRAY_SIZE(added); i++) {
       _cleanup_free_ char *sql = xasprintf("ALTER TABLE affected ADD COLUMN %s TEXT", added[i]);
       sqlite3_exec(d->db, sql, NULL, NULL, NULL); /* fails harmlessly when present */
     }
   } else {
+    /* One read snapshot for the handle's life: every look-up of a scan (and the memo
+     * built from them) sees the same index even while an import commits. */
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(d->db, "SELECT 1 FROM affected LIMIT 1", -1, &st, NULL);
+    int rc = sqlite3_exec(d->db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_prepare_v2(d->db, "SELECT 1 FROM affected LIMIT 1", -1, &st, NULL);
+      if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ERROR)
+        rc = SQLITE_ERROR;
+    }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
       int r = brick_error(err, 0, "%s: not a brick vulnerability database: %s", path,
@@ -121,6 +153,14 @@ int brick_vulndb_open(const char *path, bool create, struct brick_vulndb **out, 
       return r;
     }
   }
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(d->db, "SELECT value FROM meta WHERE key = 'layout'", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    d->record_copies = v && !strcmp(v, "2");
+  }
+  sqlite3_finalize(st);
   *out = d;
   return 0;
 }
@@ -286,8 +326,8 @@ static int prepare(struct brick_vulndb *d, brick_err *err) {
                          -1, &d->ins_vuln, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(d->db,
                          "INSERT INTO affected(vuln_id, ecosystem, package, ranges, versions,"
-                         " severity, score, introduced, fixed, last_affected, seq)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         " severity, score, introduced, fixed, last_affected, seq, summary,"
+                         " aliases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          -1, &d->ins_affected, NULL) != SQLITE_OK)
     return db_err(d, err, "prepare");
   return 0;
@@ -315,6 +355,9 @@ int brick_vulndb_import_record(struct brick_vulndb *d, json_t *rec, const char *
                                struct brick_import_stats *stats, brick_err *err) {
   if (prepare(d, err) < 0)
     return -1;
+  /* what was looked up before may change now */
+  scan_memo_free(d->memo);
+  d->memo = NULL;
   stats->records++;
   const char *id = json_string_value(json_object_get(rec, "id"));
   if (!json_is_object(rec) || !id || !*id)
@@ -374,7 +417,10 @@ int brick_vulndb_import_record(struct brick_vulndb *d, json_t *rec, const char *
   if (!summary)
     summary = json_string_value(json_object_get(rec, "details"));
   sqlite3_bind_text(d->ins_vuln, 4, summary, -1, SQLITE_STATIC);
-  bind_json(d->ins_vuln, 5, json_object_get(rec, "aliases"));
+  _cleanup_free_ char *aliases = NULL;
+  if (json_object_get(rec, "aliases"))
+    aliases = json_dumps(json_object_get(rec, "aliases"), JSON_COMPACT);
+  sqlite3_bind_text(d->ins_vuln, 5, aliases, -1, SQLITE_STATIC);
   if (step_done(d, d->ins_vuln, err) < 0)
     return -1;
   json_array_foreach(affected, i, aff) {
@@ -401,6 +447,8 @@ int brick_vulndb_import_record(struct brick_vulndb *d, json_t *rec, const char *
     sqlite3_bind_int(d->ins_affected, 6, (int)sev);
     sqlite3_bind_double(d->ins_affected, 7, score);
     sqlite3_bind_int64(d->ins_affected, 11, (sqlite3_int64)i);
+    sqlite3_bind_text(d->ins_affected, 12, summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(d->ins_affected, 13, aliases, -1, SQLITE_STATIC);
     if (step_done(d, d->ins_affected, err) < 0)
       return -1;
   }

@@ -16,33 +16,85 @@ static json_t *aliases_json(char *const *a) {
   return arr;
 }
 
+/* Values many findings repeat (a package's strings, a record's summary and aliases, the
+ * severity words) are made once and shared by reference: a large report is otherwise
+ * mostly the allocation of identical strings. The cache is keyed by the string's address,
+ * which findings share with their package or record. */
+struct shared {
+  const void *key;
+  json_t *value;
+};
+
+struct value_cache {
+  struct shared pkg_name, installed, source, summary, aliases, fixed;
+  json_t *severity[BRICK_SEV_COUNT];
+  json_t *status_fixed, *status_unfixed;
+};
+
+static json_t *shared_value(struct shared *s, const void *key, json_t *(*make)(const void *)) {
+  if (s->key != key || !s->value) {
+    json_decref(s->value);
+    s->key = key;
+    s->value = make(key);
+  }
+  return json_incref(s->value);
+}
+
+static json_t *make_string(const void *s) { return str_or_null(s); }
+static json_t *make_aliases(const void *a) { return aliases_json(a); }
+
+static void value_cache_clear(struct value_cache *c) {
+  struct shared *all[] = {&c->pkg_name, &c->installed, &c->source, &c->summary, &c->aliases,
+                          &c->fixed};
+  for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+    json_decref(all[i]->value);
+  for (size_t i = 0; i < ARRAY_SIZE(c->severity); i++)
+    json_decref(c->severity[i]);
+  json_decref(c->status_fixed);
+  json_decref(c->status_unfixed);
+  memset(c, 0, sizeof *c);
+}
+
+static json_t *finding_json(struct value_cache *c, const struct brick_finding *f) {
+  json_t *o = json_object();
+  if (!c->severity[f->severity])
+    c->severity[f->severity] = json_string(brick_severity_name(f->severity));
+  if (!c->status_fixed) {
+    c->status_fixed = json_string("fixed");
+    c->status_unfixed = json_string("unfixed");
+  }
+  /* keys are constants (valid UTF-8): no per-key check */
+  json_object_set_new_nocheck(o, "id", json_string(f->vuln_id));
+  json_object_set_new_nocheck(o, "aliases", shared_value(&c->aliases, f->aliases, make_aliases));
+  json_object_set_new_nocheck(o, "package", shared_value(&c->pkg_name, f->pkg_name, make_string));
+  json_object_set_new_nocheck(o, "source_package",
+                              shared_value(&c->source, f->pkg_source, make_string));
+  json_object_set_new_nocheck(o, "installed",
+                              shared_value(&c->installed, f->installed, make_string));
+  json_object_set_new_nocheck(o, "fixed", shared_value(&c->fixed, f->fixed, make_string));
+  json_object_set_new_nocheck(o, "status",
+                              json_incref(f->fixed ? c->status_fixed : c->status_unfixed));
+  json_object_set_new_nocheck(o, "severity", json_incref(c->severity[f->severity]));
+  json_object_set_new_nocheck(o, "score", f->score >= 0 ? json_real(f->score) : json_null());
+  json_object_set_new_nocheck(o, "summary", shared_value(&c->summary, f->summary, make_string));
+  if (f->layer >= 0)
+    json_object_set_new_nocheck(o, "layer", json_integer(f->layer));
+  if (f->layer_digest)
+    json_object_set_new_nocheck(o, "layer_digest", json_string(f->layer_digest));
+  json_object_set_new_nocheck(o, "ignored", json_boolean(f->ignored));
+  if (f->ignored)
+    json_object_set_new_nocheck(o, "ignore_reason", str_or_null(f->ignore_reason));
+  return o;
+}
+
 json_t *brick_report_json(const struct brick_scan_result *res, size_t n) {
   json_t *results = json_array();
+  struct value_cache cache = {0};
   for (size_t r = 0; r < n; r++) {
     const struct brick_scan_result *x = &res[r];
     json_t *findings = json_array();
-    for (size_t i = 0; i < x->n_findings; i++) {
-      const struct brick_finding *f = &x->findings[i];
-      json_t *o = json_object();
-      json_object_set_new(o, "id", json_string(f->vuln_id));
-      json_object_set_new(o, "aliases", aliases_json(f->aliases));
-      json_object_set_new(o, "package", json_string(f->pkg_name));
-      json_object_set_new(o, "source_package", json_string(f->pkg_source));
-      json_object_set_new(o, "installed", json_string(f->installed));
-      json_object_set_new(o, "fixed", str_or_null(f->fixed));
-      json_object_set_new(o, "status", json_string(f->fixed ? "fixed" : "unfixed"));
-      json_object_set_new(o, "severity", json_string(brick_severity_name(f->severity)));
-      json_object_set_new(o, "score", f->score >= 0 ? json_real(f->score) : json_null());
-      json_object_set_new(o, "summary", str_or_null(f->summary));
-      if (f->layer >= 0)
-        json_object_set_new(o, "layer", json_integer(f->layer));
-      if (f->layer_digest)
-        json_object_set_new(o, "layer_digest", json_string(f->layer_digest));
-      json_object_set_new(o, "ignored", json_boolean(f->ignored));
-      if (f->ignored)
-        json_object_set_new(o, "ignore_reason", str_or_null(f->ignore_reason));
-      json_array_append_new(findings, o);
-    }
+    for (size_t i = 0; i < x->n_findings; i++)
+      json_array_append_new(findings, finding_json(&cache, &x->findings[i]));
     struct brick_scan_summary sum;
     brick_scan_summarize(x, &sum);
     json_t *counts = json_object();
@@ -58,7 +110,58 @@ json_t *brick_report_json(const struct brick_scan_result *res, size_t n) {
     json_decref(inv);
     json_array_append_new(results, o);
   }
+  value_cache_clear(&cache);
   return json_pack("{s:s, s:o}", "schema", "brick.scan/v1", "results", results);
+}
+
+/* The stream writes what json_dumpf(brick_report_json(all), JSON_INDENT(2) |
+ * JSON_SORT_KEYS) would, byte for byte, holding one target's tree at a time: a fleet's
+ * report is otherwise hundreds of thousands of objects in memory at once. jansson
+ * writes every value; only the fixed frame around the results is written here. */
+struct nested {
+  FILE *out;
+  int failed;
+};
+
+/* a result sits two levels deep: each line jansson breaks gets four more spaces */
+static int write_nested(const char *buf, size_t n, void *ctx) {
+  struct nested *w = ctx;
+  while (n) {
+    const char *nl = memchr(buf, '\n', n);
+    size_t k = nl ? (size_t)(nl - buf) + 1 : n;
+    if (fwrite_unlocked(buf, 1, k, w->out) != k ||
+        (nl && fwrite_unlocked("    ", 1, 4, w->out) != 4)) {
+      w->failed = 1;
+      return -1;
+    }
+    buf += k;
+    n -= k;
+  }
+  return 0;
+}
+
+int brick_report_json_begin(struct brick_json_stream *s, FILE *out) {
+  s->out = out;
+  s->n = 0;
+  return fputs_unlocked("{\n  \"results\": [", out) == EOF ? -1 : 0;
+}
+
+int brick_report_json_add(struct brick_json_stream *s, const struct brick_scan_result *res) {
+  json_t *doc = brick_report_json(res, 1);
+  json_t *one = json_array_get(json_object_get(doc, "results"), 0);
+  struct nested w = {s->out, 0};
+  int r = fputs_unlocked(s->n ? ",\n    " : "\n    ", s->out) == EOF ? -1 : 0;
+  if (r == 0)
+    r = json_dump_callback(one, write_nested, &w, JSON_INDENT(2) | JSON_SORT_KEYS);
+  json_decref(doc);
+  s->n++;
+  return r < 0 || w.failed ? -1 : 0;
+}
+
+int brick_report_json_end(struct brick_json_stream *s) {
+  const char *tail = s->n ? "\n  ],\n  \"schema\": \"brick.scan/v1\"\n}\n"
+                          : "],\n  \"schema\": \"brick.scan/v1\"\n}\n";
+  return fputs_unlocked(tail, s->out) == EOF || ferror(s->out) ? -1 : 0;
 }
 
 static const char *sarif_level(enum brick_severity s) {

@@ -250,6 +250,16 @@ struct brick_report_opts {
 int brick_report_table(FILE *out, const struct brick_scan_result *res, size_t n,
                        const struct brick_report_opts *o, brick_err *err);
 json_t *brick_report_json(const struct brick_scan_result *res, size_t n);
+/* The same report streamed target by target (begin, add per target, end): the bytes of
+ * brick_report_json's document dumped with JSON_INDENT(2) | JSON_SORT_KEYS and a
+ * newline. Each returns 0, or -1 when writing failed. */
+struct brick_json_stream {
+  FILE *out;
+  size_t n;
+};
+int brick_report_json_begin(struct brick_json_stream *s, FILE *out);
+int brick_report_json_add(struct brick_json_stream *s, const struct brick_scan_result *res);
+int brick_report_json_end(struct brick_json_stream *s);
 json_t *brick_report_sarif(const struct brick_scan_result *res, size_t n);
 json_t *brick_report_cyclonedx(const struct brick_scan_result *res, size_t n);
 

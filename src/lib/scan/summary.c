@@ -1,6 +1,10 @@
-/* Per-image scan state under <store>/scan/<image-id>.json: the cached inventory (so fleet
- * questions and `--all` need no layer reads) and the last scan's summary, which the
- * trust module's scan gate reads through brick_scan_last_summary(). */
+/* Per-image scan state under <store>/scan/: <image-id>.json holds the cached inventory
+ * (so fleet questions and `--all` need no layer reads) and <image-id>.summary.json the
+ * last scan's summary, which the trust module's scan gate reads through
+ * brick_scan_last_summary(). They are separate files because every scan rewrites the
+ * summary: rewriting the inventory with it cost a JSON parse and dump of hundreds of
+ * kilobytes per image. (Stores written before kept the summary inside <image-id>.json;
+ * it is still read from there.) */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,6 +21,11 @@ static int check_id(const char *id, brick_err *err) {
 static char *cache_path(const char *store, const char *id) {
   const char *hex = brick_str_has_prefix(id, "sha256:") ? id + 7 : id;
   return xasprintf("%s/scan/%s.json", store, hex);
+}
+
+static char *summary_path(const char *store, const char *id) {
+  const char *hex = brick_str_has_prefix(id, "sha256:") ? id + 7 : id;
+  return xasprintf("%s/scan/%s.summary.json", store, hex);
 }
 
 void brick_scan_summarize(const struct brick_scan_result *res, struct brick_scan_summary *out) {
@@ -49,10 +58,7 @@ static json_t *summary_json(const struct brick_scan_summary *s) {
                    (json_int_t)s->scanned_at);
 }
 
-static int load_doc(const char *store, const char *id, json_t **out, brick_err *err) {
-  if (check_id(id, err) < 0)
-    return -1;
-  _cleanup_free_ char *path = cache_path(store, id);
+static int load_json_file(const char *path, json_t **out, brick_err *err) {
   _cleanup_free_ char *buf = NULL;
   if (brick_read_file(path, &buf, NULL, err) < 0)
     return -1;
@@ -63,11 +69,32 @@ static int load_doc(const char *store, const char *id, json_t **out, brick_err *
   return 0;
 }
 
+static int load_doc(const char *store, const char *id, json_t **out, brick_err *err) {
+  if (check_id(id, err) < 0)
+    return -1;
+  _cleanup_free_ char *path = cache_path(store, id);
+  return load_json_file(path, out, err);
+}
+
 int brick_scan_last_summary(const char *store_dir, const char *image_id,
                             struct brick_scan_summary *out, brick_err *err) {
   _cleanup_json_ json_t *doc = NULL;
-  if (load_doc(store_dir, image_id, &doc, err) < 0)
+  if (check_id(image_id, err) < 0)
     return -1;
+  _cleanup_free_ char *path = summary_path(store_dir, image_id);
+  brick_err e = {0};
+  if (load_json_file(path, &doc, &e) < 0) {
+    if (e.errnum != ENOENT) {
+      if (err)
+        *err = e;
+      else
+        brick_error_clear(&e);
+      return -1;
+    }
+    brick_error_clear(&e);
+    if (load_doc(store_dir, image_id, &doc, err) < 0)
+      return -1;
+  }
   json_t *s = json_object_get(doc, "summary");
   if (!json_is_object(s))
     return brick_error(err, ENOENT, "image %s has not been scanned", image_id);
@@ -98,28 +125,37 @@ int brick_scan_cache_load(const char *store_dir, const char *image_id,
   return 0;
 }
 
+/* Replaced by rename, never seen half-written; not fsynced: the inventory is a cache
+ * and a summary lost to a crash leaves the previous one, with its older scanned_at, for
+ * the gate to judge (an fsync per image made `scan --all` wait on the journal). */
+static int save_doc(const char *path, json_t *doc, brick_err *err) {
+  _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
+  if (!text)
+    return brick_error(err, ENOMEM, "%s: cannot encode", path);
+  return brick_write_file_replace(path, text, strlen(text), 0600, err);
+}
+
 int brick_scan_cache_save(const char *store_dir, const char *image_id,
                           const struct brick_inventory *inv,
                           const struct brick_scan_summary *summary, brick_err *err) {
   if (check_id(image_id, err) < 0)
     return -1;
-  _cleanup_json_ json_t *doc = NULL;
-  brick_err ignored = {0};
-  if (load_doc(store_dir, image_id, &doc, &ignored) < 0 || !json_is_object(doc)) {
-    if (doc)
-      json_decref(doc);
-    doc = json_object();
-  }
-  brick_error_clear(&ignored);
-  json_object_set_new(doc, "image_id", json_string(image_id));
-  if (inv)
-    json_object_set_new(doc, "inventory", brick_inventory_to_json(inv));
-  if (summary)
-    json_object_set_new(doc, "summary", summary_json(summary));
   _cleanup_free_ char *dir = xasprintf("%s/scan", store_dir);
   if (brick_mkdir_p(dir, 0700, err) < 0)
     return -1;
-  _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
-  _cleanup_free_ char *path = cache_path(store_dir, image_id);
-  return brick_write_file_atomic(path, text, strlen(text), 0600, err);
+  if (inv) {
+    _cleanup_json_ json_t *doc = json_pack("{s:s, s:o}", "image_id", image_id, "inventory",
+                                           brick_inventory_to_json(inv));
+    _cleanup_free_ char *path = cache_path(store_dir, image_id);
+    if (save_doc(path, doc, err) < 0)
+      return -1;
+  }
+  if (summary) {
+    _cleanup_json_ json_t *doc = json_pack("{s:s, s:o}", "image_id", image_id, "summary",
+                                           summary_json(summary));
+    _cleanup_free_ char *path = summary_path(store_dir, image_id);
+    if (save_doc(path, doc, err) < 0)
+      return -1;
+  }
+  return 0;
 }

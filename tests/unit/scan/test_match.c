@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "core/util.h"
 #include "scan/scan.h"
 
@@ -345,8 +347,113 @@ static void test_summary_store(void **state) {
   assert_int_equal(brick_scan_cache_load(store, "sha256:abc123", &inv, &err), 0);
   assert_int_equal(inv.n_pkgs, 3);
   brick_inventory_free(&inv);
+  /* a store written by an older brick kept the summary inside the inventory cache */
+  _cleanup_free_ char *legacy = xasprintf("%s/scan/old1.json", store);
+  const char legacy_doc[] = "{\"image_id\":\"old1\",\"summary\":{\"unfixed\":{\"HIGH\":2},"
+                            "\"fixable\":1,\"highest_unfixed\":\"HIGH\",\"scanned_at\":5}}";
+  assert_int_equal(brick_write_file_atomic(legacy, legacy_doc, strlen(legacy_doc), 0600, &err), 0);
+  assert_int_equal(brick_scan_last_summary(store, "old1", &back, &err), 0);
+  assert_int_equal(back.counts[BRICK_SEV_HIGH], 2);
+  assert_int_equal(back.scanned_at, 5);
+  /* a newer scan's summary wins over it */
+  assert_int_equal(brick_scan_cache_save(store, "old1", NULL, &sum, &err), 0);
+  assert_int_equal(brick_scan_last_summary(store, "old1", &back, &err), 0);
+  assert_int_equal(back.counts[BRICK_SEV_HIGH], 0);
+  assert_int_equal(back.counts[BRICK_SEV_LOW], 1);
   assert_int_equal(brick_scan_last_summary(store, "../etc", &back, &err), -1);
   brick_error_clear(&err);
+  brick_scan_result_free(&res);
+  brick_vulndb_close(db);
+}
+
+/* One handle scanning several targets (the look-up memo) answers as fresh handles do,
+ * and a record naming one package in two entries yields one finding: the first entry
+ * that matches. */
+static void test_memo_and_repeats(void **state) {
+  (void)state;
+  char both[sizeof records + 512];
+  snprintf(both, sizeof both, "%s%s", records,
+           "{\"id\":\"CVE-2024-0009\",\"modified\":\"2024-02-01T00:00:00Z\",\"affected\":["
+           "{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"openssl\"},"
+           "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1.0-1\"}]}]},"
+           "{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"openssl\"},"
+           "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"3.0\"},{\"fixed\":\"3.0.12-1\"}]}]},"
+           "{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"openssl\"},"
+           "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"9.9-1\"}]}]}]}\n");
+  struct brick_vulndb *db = import_records("memo", both);
+  struct brick_match_opts o = {0};
+  struct brick_scan_result a, b;
+  scan(db, &a, &o);
+  scan(db, &b, &o);
+  assert_int_equal(a.n_findings, 5);
+  assert_int_equal(b.n_findings, a.n_findings);
+  for (size_t i = 0; i < a.n_findings; i++) {
+    assert_string_equal(a.findings[i].vuln_id, b.findings[i].vuln_id);
+    assert_string_equal(a.findings[i].pkg_name, b.findings[i].pkg_name);
+    if (a.findings[i].summary) /* each result has its own copy */
+      assert_true(a.findings[i].summary != b.findings[i].summary);
+  }
+  /* the second entry matches first: fixed 3.0.12-1, not 9.9-1 */
+  assert_string_equal(must(&a, "libssl3", "CVE-2024-0009")->fixed, "3.0.12-1");
+  assert_string_equal(must(&b, "openssl", "CVE-2024-0009")->fixed, "3.0.12-1");
+  /* findings keep their strings after the handle is gone */
+  brick_vulndb_close(db);
+  assert_string_equal(must(&a, "libssl3", "DSA-5532-1")->aliases[0], "CVE-2023-5678");
+  assert_string_equal(must(&b, "libssl3", "DSA-5532-1")->summary, "openssl: DoS");
+  brick_scan_result_free(&a);
+  brick_scan_result_free(&b);
+}
+
+/* An index written by an older brick (rowid tables, a separate (ecosystem, package)
+ * index, no record copies on the affected rows) is still read, and written to. */
+static void test_older_index_layout(void **state) {
+  (void)state;
+  _cleanup_free_ char *path = xasprintf("%s/old.sqlite", tmpdir);
+  sqlite3 *h = NULL;
+  assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+  const char *old_schema =
+      "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+      "CREATE TABLE vulns(id TEXT PRIMARY KEY, modified REAL NOT NULL, modified_text TEXT,"
+      " summary TEXT, aliases TEXT);"
+      "CREATE TABLE affected(vuln_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,"
+      " ranges TEXT, versions TEXT, severity INTEGER NOT NULL, score REAL NOT NULL,"
+      " introduced TEXT, fixed TEXT, last_affected TEXT);"
+      "CREATE INDEX affected_pkg ON affected(ecosystem, package);"
+      "CREATE INDEX affected_vuln ON affected(vuln_id);"
+      "INSERT INTO vulns VALUES('DSA-1', 1, 'x', 'old summary', '[\"CVE-2020-1\"]');"
+      "INSERT INTO affected VALUES('DSA-1', 'Debian:12', 'openssl', NULL, NULL, 4, 7.5, '0',"
+      " '3.0.11-1~deb12u2', NULL);"
+      "INSERT INTO affected VALUES('DSA-1', 'Debian:12', 'zlib', '[{\"type\":\"ECOSYSTEM\","
+      "\"events\":[{\"introduced\":\"0\"}]}]', NULL, 2, -1, NULL, NULL, NULL);";
+  assert_int_equal(sqlite3_exec(h, old_schema, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(h);
+
+  brick_err err = {0};
+  struct brick_vulndb *db = NULL;
+  assert_int_equal(brick_vulndb_open(path, false, &db, &err), 0);
+  struct brick_scan_result res;
+  struct brick_match_opts o = {0};
+  scan(db, &res, &o);
+  assert_int_equal(res.n_findings, 3);
+  const struct brick_finding *f = must(&res, "libssl3", "DSA-1");
+  assert_string_equal(f->summary, "old summary");
+  assert_string_equal(f->aliases[0], "CVE-2020-1");
+  assert_string_equal(f->fixed, "3.0.11-1~deb12u2");
+  assert_null(must(&res, "zlib1g", "DSA-1")->fixed);
+  brick_scan_result_free(&res);
+  brick_vulndb_close(db);
+
+  /* an import into it adds the columns it needs and keeps answering */
+  assert_int_equal(brick_vulndb_open(path, true, &db, &err), 0);
+  _cleanup_free_ char *src = xasprintf("%s/old-add.jsonl", tmpdir);
+  assert_int_equal(brick_write_file_atomic(src, records, strlen(records), 0644, &err), 0);
+  struct brick_import_stats st;
+  char *srcs[] = {src};
+  if (brick_vulndb_import(db, srcs, 1, NULL, NULL, &st, &err) < 0)
+    fail_msg("%s", brick_error_msg(&err));
+  scan(db, &res, &o);
+  assert_non_null(finding(&res, "libssl3", "DSA-1"));
+  assert_string_equal(must(&res, "libssl3", "DSA-5532-1")->summary, "openssl: DoS");
   brick_scan_result_free(&res);
   brick_vulndb_close(db);
 }
@@ -374,6 +481,8 @@ int main(void) {
       cmocka_unit_test(test_ignore),
       cmocka_unit_test(test_alpine_and_rpm),
       cmocka_unit_test(test_summary_store),
+      cmocka_unit_test(test_memo_and_repeats),
+      cmocka_unit_test(test_older_index_layout),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

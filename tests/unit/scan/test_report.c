@@ -108,10 +108,51 @@ static void test_machine_formats(void **state) {
   brick_scan_result_free(&r);
 }
 
+static char *dump_stream(const struct brick_scan_result *r, size_t n) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  struct brick_json_stream js;
+  assert_int_equal(brick_report_json_begin(&js, out), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(brick_report_json_add(&js, &r[i]), 0);
+  assert_int_equal(brick_report_json_end(&js), 0);
+  fclose(out);
+  return buf;
+}
+
+static char *dump_tree(const struct brick_scan_result *r, size_t n) {
+  json_t *j = brick_report_json(r, n);
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+  json_decref(j);
+  char *with_nl = xasprintf("%s\n", text);
+  free(text);
+  return with_nl;
+}
+
+/* The streamed report is the tree's document, byte for byte, for 0, 1 and 2 targets. */
+static void test_json_stream(void **state) {
+  (void)state;
+  struct brick_scan_result r[2];
+  make(&r[0]);
+  make(&r[1]);
+  free(r[1].target);
+  r[1].target = xstrdup("other \"quoted\"\n name");
+  for (size_t n = 0; n <= 2; n++) {
+    char *a = dump_stream(r, n), *b = dump_tree(r, n);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+  }
+  brick_scan_result_free(&r[0]);
+  brick_scan_result_free(&r[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_table),
       cmocka_unit_test(test_machine_formats),
+      cmocka_unit_test(test_json_stream),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
