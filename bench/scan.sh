@@ -5,12 +5,14 @@
 # 10), wall time and CPU time (user + system) of the brick process, measured by a
 # Python driver that starts brick with posix_spawn (so no shell or interpreter start-up
 # is counted). The machine is shared: compare CPU medians when wall times are noisy.
-# usage: bench/scan.sh [BRICK]   (default build/brick; N, RUNS, IMAGES from the environment)
+# usage: bench/scan.sh [BRICK]   (default build/brick; N, RUNS, IMAGES from the environment;
+# RUNS_FLEET, default RUNS, for the --all/--package runs: an old build takes many seconds each)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 BRICK=${1:-${BRICK:-$here/build/brick}}
 N=${N:-50000}
 RUNS=${RUNS:-10}
+RUNS_FLEET=${RUNS_FLEET:-$RUNS}
 IMAGES=${IMAGES:-100}
 [ -x "$BRICK" ] || { echo "bench: $BRICK not built" >&2; exit 1; }
 work=$(mktemp -d /tmp/brick-bench-scan.XXXXXX)
@@ -66,6 +68,7 @@ print(f"{label}: median {statistics.median(walls):.0f} ms wall, {statistics.medi
       f" (min {min(walls):.0f} / {min(cpus):.0f}; {runs} runs)")
 PY
 measure() { python3 "$work/measure.py" "$RUNS" "$@"; }
+measure_fleet() { python3 "$work/measure.py" "$RUNS_FLEET" "$@"; }
 ms_since() { python3 -c 'import sys,time; print(round((time.time()-float(sys.argv[1]))*1000))' "$1"; }
 now() { python3 -c 'import time; print(time.time())'; }
 
@@ -136,9 +139,11 @@ for i in range(count):
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
 PY
 echo '{"default": [{"type": "insecureAcceptAnything"}]}' > "$work/policy.json"
+policy=()   # builds from before the trust policy was wired into import have no --policy
+"$BRICK" image import --help 2>&1 | grep -q -- --policy && policy=(--policy "$work/policy.json")
 t=$(now)
 for i in $(seq 0 $((IMAGES - 1))); do
-  BRICK_STORE="$store" "$BRICK" image import --quiet --policy "$work/policy.json" \
+  BRICK_STORE="$store" "$BRICK" image import --quiet "${policy[@]}" \
     --name "bench/img$i:latest" "oci:$work/layouts/img$i" >/dev/null
 done
 echo "import of $IMAGES images: $(ms_since "$t") ms"
@@ -146,9 +151,9 @@ empty="$work/no-containers"; mkdir -p "$empty"
 t=$(now); BRICK_STORE="$store" "$BRICK" --root "$empty" scan --db "$db" --all --no-color >/dev/null || true
 echo "--all over $IMAGES images, first run (inventories from the layers): $(ms_since "$t") ms"
 export BRICK_STORE="$store"
-measure "--all over $IMAGES images, table" "$BRICK" --root "$empty" scan --db "$db" --all --no-color
-measure "--all over $IMAGES images, json " "$BRICK" --root "$empty" scan --db "$db" --all --format json
-measure "--package zlib1g over $IMAGES images" "$BRICK" --root "$empty" scan --package zlib1g
+measure_fleet "--all over $IMAGES images, table" "$BRICK" --root "$empty" scan --db "$db" --all --no-color
+measure_fleet "--all over $IMAGES images, json " "$BRICK" --root "$empty" scan --db "$db" --all --format json
+measure_fleet "--package zlib1g over $IMAGES images" "$BRICK" --root "$empty" scan --package zlib1g
 
 # 100 containers in a private state dir, each its own rootfs copy (no images)
 export BRICK_STORE="$work/no-store"
@@ -158,5 +163,5 @@ for i in $(seq 1 100); do
   cp "$root/var/lib/dpkg/status" "$r/var/lib/dpkg/status"; cp "$root/etc/os-release" "$r/etc/"
   printf '{"id":"c%s","rootfs":"%s"}' "$i" "$r" > "$state/c$i/state.json"
 done
-measure "--all over 100 containers, table" "$BRICK" --root "$state" scan --db "$db" --all --no-color
-measure "--all over 100 containers, json " "$BRICK" --root "$state" scan --db "$db" --all --format json
+measure_fleet "--all over 100 containers, table" "$BRICK" --root "$state" scan --db "$db" --all --no-color
+measure_fleet "--all over 100 containers, json " "$BRICK" --root "$state" scan --db "$db" --all --format json

@@ -55,6 +55,11 @@ def wait_dead(pid, timeout=5.0):
 def assert_gone(brick, cid, pids=()):
     """Nothing of cid is left: no state dir, no listing, no cgroup, no process."""
     assert not os.path.exists(os.path.join(brick.root, cid)), f"state dir of {cid} left"
+    assert not os.path.exists(os.path.join(brick.root, f".{cid}.lock")), f"lock of {cid} left"
+    pool = os.path.join(brick.root, "userns.json")
+    if os.path.exists(pool):
+        with open(pool) as f:
+            assert cid not in f.read(), f"user namespace range of {cid} not released"
     ids = brick("list", "-q").stdout.split()
     assert cid not in ids
     assert cgroup_leftovers(cid) == []

@@ -434,8 +434,6 @@ def test_hook_timeout_kills_slow_hook_and_fails_create(brick, make_bundle):
     assert_gone(brick, cid)
 
 
-@pytest.mark.xfail(strict=True, reason="the init stages the rootfs on a tmpfs over /tmp, "
-                   "hiding the host's /tmp from createContainer hooks")
 def test_create_container_hook_under_tmp(brick, make_bundle):
     d = shared_dir(make_bundle, "cch")
     script = write_hook(os.path.join(d, "h.sh"), "exit 0")

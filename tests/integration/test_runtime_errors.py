@@ -324,3 +324,23 @@ def test_start_container_hook_failure_stops_container(brick, make_bundle):
     assert wait_status(brick, cid, "stopped")
     brick("delete", cid)
     assert_gone(brick, cid)
+
+
+def test_concurrent_creates_of_one_id(brick, make_bundle):
+    # The per-id lock (removed by delete) must still admit exactly one creator.
+    from concurrent.futures import ThreadPoolExecutor
+    b = make_bundle(args=SLEEP)
+    cid = brick.new_id()
+    with ThreadPoolExecutor(4) as ex:
+        results = list(ex.map(lambda _: bg(brick, "create", "--bundle", b, cid, check=False),
+                              range(4)))
+    ok = [r for r in results if r.returncode == 0]
+    assert len(ok) == 1, [r.stderr for r in results]
+    for r in results:
+        if r.returncode:
+            assert f'container "{cid}" already exists' in r.stderr
+    assert state(brick, cid)["status"] == "created"
+    with ThreadPoolExecutor(3) as ex:
+        dels = list(ex.map(lambda _: brick("delete", "--force", cid, check=False), range(3)))
+    assert all(d.returncode == 0 for d in dels), [d.stderr for d in dels]
+    assert_gone(brick, cid)

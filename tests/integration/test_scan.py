@@ -197,3 +197,92 @@ def test_vercmp_hidden_filter():
     p = brick("scan", "vercmp", "dpkg", stdin="1.0~rc1 1.0\n1:0.1 2.0\n")
     assert p.stdout.split() == ["-1", "1"]
     assert "vercmp" not in brick("scan", "--help").stdout
+
+
+def make_debian_image(layout, status_text):
+    """An OCI layout of one layer holding os-release and a dpkg status."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+
+    blobs = layout / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def blob(data):
+        h = hashlib.sha256(data).hexdigest()
+        (blobs / h).write_bytes(data)
+        return {"digest": "sha256:" + h, "size": len(data)}
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for d in ("etc", "var", "var/lib", "var/lib/dpkg"):
+            ti = tarfile.TarInfo(d)
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            tf.addfile(ti)
+        for path, data in (("etc/os-release", b'ID=debian\nVERSION_ID="12"\n'),
+                           ("var/lib/dpkg/status", status_text.encode())):
+            ti = tarfile.TarInfo(path)
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    layer = raw.getvalue()
+    lb = blob(gzip.compress(layer, mtime=0))
+    cb = blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                          "rootfs": {"type": "layers", "diff_ids": [
+                              "sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode())
+    mb = blob(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **cb},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **lb}]}).encode())
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", **mb,
+         "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}))
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+
+
+def test_images_in_the_store(debian_rootfs, vulndb, tmp_path):
+    """Images: the inventory is read from the layers once and cached; later scans, --all
+    (images and containers, one report) and --package answer the same from the cache, and
+    each scan leaves the summary the trust gate reads."""
+    store = tmp_path / "store"
+    env = {"BRICK_STORE": str(store)}
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"default": [{"type": "insecureAcceptAnything"}]}')
+    status = (debian_rootfs / "var/lib/dpkg/status").read_text()
+    for name, text in (("one", status),
+                       ("two", "\n\n".join(p for p in status.split("\n\n")
+                                           if "openssl" not in p))):
+        make_debian_image(tmp_path / name, text)
+        brick("image", "import", "--quiet", "--policy", str(policy), "--name",
+              f"scantest/{name}:latest", f"oci:{tmp_path / name}", env_extra=env)
+    p = brick("scan", "--db", str(vulndb), "--format", "json", "scantest/one:latest",
+              env_extra=env)
+    first = json.loads(p.stdout)["results"][0]
+    assert first["image_id"] and "DSA-TEST-1" in {f["id"] for f in first["findings"]}
+    assert (store / "scan" / "inventory.sqlite").exists()
+    hexid = first["image_id"].split(":")[-1]
+    summary = json.loads((store / "scan" / f"{hexid}.summary.json").read_text())
+    assert summary["summary"]["fixable"] >= 1
+    again = json.loads(brick("scan", "--db", str(vulndb), "--format", "json",
+                             "scantest/one:latest", env_extra=env).stdout)["results"][0]
+    for doc in (first, again):
+        doc.pop("scanned_at")
+    assert again == first
+
+    state = tmp_path / "state"
+    (state / "c1").mkdir(parents=True)
+    (state / "c1/state.json").write_text(json.dumps({"id": "c1", "rootfs": str(debian_rootfs)}))
+    doc = json.loads(brick("--root", str(state), "scan", "--db", str(vulndb), "--all",
+                           "--format", "json", env_extra=env).stdout)
+    by_target = {r["target"]: r for r in doc["results"]}
+    assert set(by_target) == {"scantest/one:latest", "scantest/two:latest", "container c1"}
+    ids = lambda r: {(f["package"], f["id"]) for f in r["findings"]}
+    assert ids(by_target["scantest/one:latest"]) == ids(by_target["container c1"])
+    assert not any(f["id"] == "DSA-TEST-1" for f in by_target["scantest/two:latest"]["findings"])
+    table = brick("--root", str(state), "scan", "--db", str(vulndb), "--all", "--no-color",
+                  env_extra=env).stdout
+    assert table.count("DSA-TEST-1") == 2 * len([
+        f for f in by_target["container c1"]["findings"] if f["id"] == "DSA-TEST-1"])
+    pkg = json.loads(brick("--root", str(state), "scan", "--package", "openssl", "--format",
+                           "json", env_extra=env).stdout)
+    assert pkg["targets"] == 2

@@ -552,6 +552,10 @@ int brick_container_create_ex(const struct brick_create_opts *o, int console_fd,
     if (!j.made_dir)
       j.st.dir = (free(j.st.dir), NULL);
     undo_create(&j);
+    /* The lock file is ours unless another container of this id exists. */
+    _cleanup_free_ char *dir = brick_state_dir(o->state_root, o->id);
+    if (access(dir, F_OK) < 0 && errno == ENOENT)
+      brick_state_lock_remove(o->state_root, o->id);
   } else if (init_pid) {
     *init_pid = j.init;
   }
@@ -673,8 +677,13 @@ int brick_container_delete(const char *state_root, const char *id, bool force, b
     if (force && access(dir, F_OK) == 0) {
       brick_error_clear(err);
       brick_userns_release(state_root, id, NULL);
-      return brick_rm_rf(dir, err);
+      if (brick_rm_rf(dir, err) < 0)
+        return -1;
+      brick_state_lock_remove(state_root, id);
+      return 0;
     }
+    if (access(dir, F_OK) < 0 && errno == ENOENT)
+      brick_state_lock_remove(state_root, id); /* ours: taken just now for nothing */
     return -1;
   }
   int ret = -1;
@@ -705,8 +714,9 @@ int brick_container_delete(const char *state_root, const char *id, bool force, b
   brick_error_clear(&e2);
   if (st.cgroup_path && brick_cgroup_destroy(st.cgroup_path, err) < 0)
     goto out;
-  if (st.userns_base)
-    brick_userns_release(state_root, id, NULL);
+  /* Even without a recorded base: a create killed between allocating the range and
+   * saving the state leaves the range in the pool under this id. */
+  brick_userns_release(state_root, id, NULL);
   if (st.mcs_level)
     brick_mcs_release(state_root, id, NULL);
   if (st.owned_bundle && st.bundle) {
@@ -716,6 +726,8 @@ int brick_container_delete(const char *state_root, const char *id, bool force, b
     brick_rm_rf(st.bundle, NULL);
   }
   ret = brick_rm_rf(dir, err);
+  if (ret == 0)
+    brick_state_lock_remove(state_root, id);
 out:
   brick_state_clear(&st);
   return ret;

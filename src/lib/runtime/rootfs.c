@@ -376,10 +376,36 @@ static int setup_dev(int rootfd, const struct brick_spec *spec, const struct bri
   return 0;
 }
 
-#define BRICK_STAGED_ROOTFS "/tmp/.brick-rootfs"
-#define BRICK_STAGED_LAYERS "/tmp/.brick-layers"
+/* Over /mnt (rarely used by hooks; the host's /tmp stays visible to createContainer
+ * hooks), in this private mount namespace only. */
+#define BRICK_STAGE_DIR "/mnt"
+#define BRICK_STAGED_ROOTFS BRICK_STAGE_DIR "/.brick-rootfs"
+#define BRICK_STAGED_LAYERS BRICK_STAGE_DIR "/.brick-layers"
 #define BRICK_ANNOTATION_OVERLAY_UPPER_KEY "run.oci.brick.overlay.upper"
 #define BRICK_ANNOTATION_OVERLAY_WORK_KEY "run.oci.brick.overlay.work"
+
+/* In a new user namespace the container's root may be unable to reach the bundle's
+ * path (a 0700 parent directory). Then the rootfs (or the overlay's directories) arrive
+ * from the parent as detached mounts and are attached beneath a tmpfs of our own over
+ * /mnt in this private mount namespace; the old root, /mnt included, goes at pivot_root. */
+static bool reachable(const char *path) {
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  close(fd);
+  return true;
+}
+
+static int ensure_staging(brick_err *err) {
+  static bool mounted;
+  if (mounted)
+    return 0;
+  if (brick_sys->mount("tmpfs", BRICK_STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "mode=700,size=16k") < 0)
+    return brick_errno(err, "mount the rootfs staging tmpfs on %s", BRICK_STAGE_DIR);
+  mounted = true;
+  return 0;
+}
 
 /* The image's shared rootfs is the lower layer. In a user namespace it is first
  * idmapped and attached over the (empty) rootfs directory, then the overlay is mounted
@@ -397,7 +423,7 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
   }
   const char *upper = ctx->overlay_upper, *work = ctx->overlay_work;
   _cleanup_free_ char *staged_upper = NULL, *staged_work = NULL;
-  if (ctx->new_userns && ctx->get_idmapped) {
+  if (ctx->new_userns && ctx->get_idmapped && !reachable(upper)) {
     /* upper and work may sit below directories the container's root cannot search:
      * their common directory comes from the parent and is attached next to the rootfs. */
     const char *us = strrchr(upper, '/'), *ws = strrchr(work, '/');
@@ -407,6 +433,8 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
     _cleanup_close_ int dfd = ctx->get_idmapped(ctx->opaque, -3, err);
     if (dfd < 0)
       return brick_error_prefix(err, "overlay directories");
+    if (ensure_staging(err) < 0)
+      return -1;
     if (mkdir(BRICK_STAGED_LAYERS, 0700) < 0 ||
         brick_sys->move_mount(dfd, "", AT_FDCWD, BRICK_STAGED_LAYERS, MOVE_MOUNT_F_EMPTY_PATH) < 0)
       return brick_errno(err, "attach overlay directories on %s", BRICK_STAGED_LAYERS);
@@ -423,14 +451,11 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
   return 0;
 }
 
-/* In a new user namespace the container's root may be unable to reach the bundle's
- * path (a 0700 parent directory), so the rootfs arrives from the parent as a detached
- * mount and is attached beneath a tmpfs of our own, over /tmp in this private mount
- * namespace (the old root, /tmp included, is detached by pivot_root). */
 static int stage_rootfs(struct brick_rootfs_ctx *ctx, brick_err *err) {
-  if (brick_sys->mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                       "mode=700,size=16k") < 0)
-    return brick_errno(err, "mount the rootfs staging tmpfs on /tmp");
+  if (reachable(ctx->rootfs))
+    return 0;
+  if (ensure_staging(err) < 0)
+    return -1;
   if (mkdir(BRICK_STAGED_ROOTFS, 0700) < 0)
     return brick_errno(err, "mkdir %s", BRICK_STAGED_ROOTFS);
   ctx->rootfs = BRICK_STAGED_ROOTFS;

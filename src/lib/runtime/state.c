@@ -38,16 +38,32 @@ int brick_state_lock(const char *root, const char *id, brick_err *err) {
   if (brick_mkdir_p(root, 0700, err) < 0)
     return -1;
   _cleanup_free_ char *path = xasprintf("%s/.%s.lock", root, id);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return brick_errno(err, "open lock %s", path);
-  while (flock(fd, LOCK_EX) < 0) {
-    if (errno != EINTR) {
-      close(fd);
-      return brick_errno(err, "lock %s", path);
+  for (;;) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+      return brick_errno(err, "open lock %s", path);
+    while (flock(fd, LOCK_EX) < 0) {
+      if (errno != EINTR) {
+        close(fd);
+        return brick_errno(err, "lock %s", path);
+      }
     }
+    /* delete removes the lock file while holding it (so /run does not fill with one
+     * per container ever made): a lock on a file no longer at `path` is no lock. */
+    struct stat held, now;
+    if (fstat(fd, &held) < 0) {
+      close(fd);
+      return brick_errno(err, "stat lock %s", path);
+    }
+    if (stat(path, &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino)
+      return fd;
+    close(fd);
   }
-  return fd;
+}
+
+void brick_state_lock_remove(const char *root, const char *id) {
+  _cleanup_free_ char *path = xasprintf("%s/.%s.lock", root, id);
+  (void)unlink(path);
 }
 
 int brick_state_create_dir(const char *root, const char *id, brick_err *err) {

@@ -41,6 +41,8 @@ int brick_state_check_id(const char *id, brick_err *err);
 char *brick_state_dir(const char *root, const char *id);
 /* Take the per-container lock (blocking, exclusive). Returns the fd or -1. */
 int brick_state_lock(const char *root, const char *id, brick_err *err);
+/* Remove the lock file; only while holding the lock, once the container is gone. */
+void brick_state_lock_remove(const char *root, const char *id);
 /* mkdir <root>/<id>; EEXIST gives "container \"id\" already exists". */
 int brick_state_create_dir(const char *root, const char *id, brick_err *err);
 int brick_state_save(const struct brick_state *st, brick_err *err);

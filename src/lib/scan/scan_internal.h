@@ -31,6 +31,13 @@ bool scan_vulndb_record_copies(struct brick_vulndb *d);
 struct sqlite3_stmt *scan_vulndb_stmt(struct brick_vulndb *d, enum scan_stmt which,
                                       brick_err *err);
 
+/* inventory_cache.c: inventories by image id in <store>/scan/inventory.sqlite; loading
+ * an image not in it fails with ENOENT. */
+int scan_inventory_cache_save(const char *store, const char *image_id,
+                              const struct brick_inventory *inv, brick_err *err);
+int scan_inventory_cache_load(const char *store, const char *image_id,
+                              struct brick_inventory *inv, brick_err *err);
+
 /* arena.c: bump allocation, freed all at once (align: a power of two). */
 void *scan_arena_alloc(struct brick_arena **a, size_t n, size_t align);
 char *scan_arena_strndup(struct brick_arena **a, const char *s, size_t n);

@@ -1,15 +1,15 @@
-/* Per-image scan state under <store>/scan/: <image-id>.json holds the cached inventory
- * (so fleet questions and `--all` need no layer reads) and <image-id>.summary.json the
- * last scan's summary, which the trust module's scan gate reads through
+/* Per-image scan state under <store>/scan/: inventory.sqlite holds the cached
+ * inventories (so fleet questions and `--all` need no layer reads; inventory_cache.c) and
+ * <image-id>.summary.json the last scan's summary, which the trust module's scan gate reads through
  * brick_scan_last_summary(). They are separate files because every scan rewrites the
  * summary: rewriting the inventory with it cost a JSON parse and dump of hundreds of
- * kilobytes per image. (Stores written before kept the summary inside <image-id>.json;
- * it is still read from there.) */
+ * kilobytes per image. (Stores written before kept inventory and summary in
+ * <image-id>.json; both are still read from there.) */
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/util.h"
-#include "scan/scan.h"
+#include "scan/scan_internal.h"
 
 static int check_id(const char *id, brick_err *err) {
   if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, "..") ||
@@ -112,6 +112,20 @@ int brick_scan_last_summary(const char *store_dir, const char *image_id,
 
 int brick_scan_cache_load(const char *store_dir, const char *image_id,
                           struct brick_inventory *inv, brick_err *err) {
+  if (check_id(image_id, err) < 0)
+    return -1;
+  brick_err e = {0};
+  if (scan_inventory_cache_load(store_dir, image_id, inv, &e) == 0)
+    return 0;
+  if (e.errnum != ENOENT) {
+    if (err)
+      *err = e;
+    else
+      brick_error_clear(&e);
+    return -1;
+  }
+  brick_error_clear(&e);
+  /* written by an older brick: the JSON document */
   _cleanup_json_ json_t *doc = NULL;
   if (load_doc(store_dir, image_id, &doc, err) < 0)
     return -1;
@@ -125,9 +139,9 @@ int brick_scan_cache_load(const char *store_dir, const char *image_id,
   return 0;
 }
 
-/* Replaced by rename, never seen half-written; not fsynced: the inventory is a cache
- * and a summary lost to a crash leaves the previous one, with its older scanned_at, for
- * the gate to judge (an fsync per image made `scan --all` wait on the journal). */
+/* Replaced by rename, never seen half-written; not fsynced: a summary lost to a crash
+ * leaves the previous one, with its older scanned_at, for the gate to judge (an fsync
+ * per image made `scan --all` wait on the journal). */
 static int save_doc(const char *path, json_t *doc, brick_err *err) {
   _cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
   if (!text)
@@ -143,13 +157,8 @@ int brick_scan_cache_save(const char *store_dir, const char *image_id,
   _cleanup_free_ char *dir = xasprintf("%s/scan", store_dir);
   if (brick_mkdir_p(dir, 0700, err) < 0)
     return -1;
-  if (inv) {
-    _cleanup_json_ json_t *doc = json_pack("{s:s, s:o}", "image_id", image_id, "inventory",
-                                           brick_inventory_to_json(inv));
-    _cleanup_free_ char *path = cache_path(store_dir, image_id);
-    if (save_doc(path, doc, err) < 0)
-      return -1;
-  }
+  if (inv && scan_inventory_cache_save(store_dir, image_id, inv, err) < 0)
+    return -1;
   if (summary) {
     _cleanup_json_ json_t *doc = json_pack("{s:s, s:o}", "image_id", image_id, "summary",
                                            summary_json(summary));
