@@ -202,9 +202,27 @@ static int make_idmapped_mount(pid_t init, const char *source, bool recursive, b
 static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) {
   for (;;) {
     struct brick_sync_msg m;
-    if (brick_sync_recv(j->sock, &m, NULL, err) < 0)
+    _cleanup_close_ int mfd = -1;
+    if (brick_sync_recv(j->sock, &m, &mfd, err) < 0)
       return -1;
     switch (m.kind) {
+    case SYNC_SECCOMP_FD: {
+      if (mfd < 0)
+        return brick_error(err, 0, "container sync: seccomp listener fd missing");
+      /* "creating", as runc sends it: the init exists, the user's process does not yet. */
+      _cleanup_json_ json_t *state = brick_state_to_oci(&j->st, BRICK_CREATING);
+      json_object_set_new(state, "pid", json_integer(j->init));
+      const struct brick_seccomp *sc = &j->spec->linux_.seccomp;
+      if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, mfd, state,
+                                      err) < 0) {
+        brick_error_prefix(err, "config.json");
+        brick_sync_send_error(j->sock, err);
+        return -1;
+      }
+      if (brick_sync_send(j->sock, SYNC_CONTINUE, 0, -1, err) < 0)
+        return -1;
+      break;
+    }
     case SYNC_IDMAP_REQUEST: {
       /* -1: the rootfs (idmapped unless the engine pre-chowned it), -2: the image
        * layer of an overlay rootfs, N: mounts[N] (idmapped only when it asks). */

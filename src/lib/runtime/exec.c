@@ -237,8 +237,14 @@ static _Noreturn void exec_fail(int sync, brick_err *err) {
   _exit(127);
 }
 
-static _Noreturn void exec_grandchild(struct exec_child *c) {
+static _Noreturn void exec_grandchild(struct exec_child *c, int gate) {
   brick_err err = {0};
+  /* We share the sync socket with our parent: nothing of ours may reach the runtime
+   * before it has our pid. Its exit closes the gate's other end. */
+  char g;
+  while (read(gate, &g, 1) < 0 && errno == EINTR)
+    ;
+  close(gate);
   if (c->proc->terminal && c->console >= 0 &&
       brick_terminal_attach(c->console, &c->proc->console_size, false, &err) < 0)
     exec_fail(c->sync, &err);
@@ -254,8 +260,18 @@ static _Noreturn void exec_grandchild(struct exec_child *c) {
   if (c->landlock)
     brick_landlock_rules_for(c->spec, &rules, &n);
   struct brick_process_ctx pctx = {.proc = c->proc, .seccomp = c->seccomp, .landlock = rules,
-                                   .n_landlock = n, .preserve_fds = c->preserve_fds,
-                                   .seccomp_notify_sock = -1};
+                                   .n_landlock = n, .preserve_fds = c->preserve_fds};
+  if (c->seccomp && brick_seccomp_uses_notify(c->seccomp)) {
+    /* The exec parent forwards the listener fd to linux.seccomp.listenerPath. */
+    int notify_fd = brick_process_install_seccomp_early(&pctx, &err);
+    if (notify_fd < 0)
+      exec_fail(c->sync, &err);
+    int r = brick_sync_send(c->sync, SYNC_SECCOMP_FD, 0, notify_fd, &err);
+    close(notify_fd);
+    if (r < 0 || brick_sync_expect(c->sync, SYNC_CONTINUE, NULL, NULL, &err) < 0)
+      exec_fail(c->sync, &err);
+    pctx.seccomp_installed = true;
+  }
   brick_process_exec(&pctx, path, &err);
   exec_fail(c->sync, &err);
 }
@@ -275,11 +291,17 @@ static _Noreturn void exec_child(struct exec_child *c) {
   /* pidfd setns enters all namespaces at once, the user namespace first. */
   if (setns(c->pidfd, c->ns_flags) < 0)
     brick_errno(&err, "join the container's namespaces"), exec_fail(c->sync, &err);
+  int gate[2];
+  if (pipe2(gate, O_CLOEXEC) < 0)
+    brick_errno(&err, "pipe"), exec_fail(c->sync, &err);
   pid_t pid = fork();
   if (pid < 0)
     brick_errno(&err, "fork"), exec_fail(c->sync, &err);
-  if (pid == 0)
-    exec_grandchild(c);
+  if (pid == 0) {
+    close(gate[1]);
+    exec_grandchild(c, gate[0]);
+  }
+  close(gate[0]);
   struct brick_sync_msg m = {.kind = SYNC_INIT_PID, .value = pid};
   (void)!write(c->sync, &m, sizeof m);
   _exit(0);
@@ -394,13 +416,41 @@ int brick_container_exec(const struct brick_exec_opts *o, int *exit_status, bric
   }
   pid = m.value;
   waitpid(child, NULL, 0);
-  /* EOF means the exec happened (the socket is close-on-exec); a message is an error. */
-  ssize_t r = recv(sp[0], &m, sizeof m, 0);
-  if (r == (ssize_t)sizeof m && m.kind == SYNC_ERROR) {
-    m.text[sizeof m.text - 1] = '\0';
-    brick_error(err, m.errnum, "%s", m.text);
-    waitpid(pid, NULL, 0);
-    goto out;
+  /* EOF means the exec happened (the socket is close-on-exec); a message is an error,
+   * or the listener fd of a SCMP_ACT_NOTIFY profile to forward to the agent. */
+  for (;;) {
+    ssize_t r = recv(sp[0], &m, sizeof m, MSG_PEEK);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    _cleanup_close_ int nfd = -1;
+    if (brick_sync_recv(sp[0], &m, &nfd, err) < 0) {
+      waitpid(pid, NULL, 0);
+      goto out;
+    }
+    if (m.kind != SYNC_SECCOMP_FD || nfd < 0) {
+      brick_error(err, 0, "exec sync: unexpected message %u", m.kind);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      goto out;
+    }
+    /* The container's state; its pid stays the init's (the agent learns the exec'd
+     * process from each notification). */
+    _cleanup_json_ json_t *state = brick_state_to_oci(&st, BRICK_RUNNING);
+    const struct brick_seccomp *sc = &spec->linux_.seccomp;
+    if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, nfd, state,
+                                    err) < 0) {
+      brick_error_prefix(err, "config.json");
+      brick_sync_send_error(sp[0], err);
+      waitpid(pid, NULL, 0);
+      goto out;
+    }
+    if (brick_sync_send(sp[0], SYNC_CONTINUE, 0, -1, err) < 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      goto out;
+    }
   }
   if (o->pid_file) {
     char buf[32];

@@ -26,6 +26,7 @@
 #include "runtime/rootfs.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "seccomp/seccomp.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -288,6 +289,22 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
   if (a->landlock)
     brick_landlock_rules_for(spec, &rules, &n_rules);
 
+  struct brick_process_ctx pctx = {
+      .proc = proc, .seccomp = a->seccomp, .landlock = rules, .n_landlock = n_rules,
+      .preserve_fds = a->preserve_fds};
+  if (a->seccomp && brick_seccomp_uses_notify(a->seccomp)) {
+    /* After READY nobody is left to take the listener fd to the agent: the filter goes
+     * in now and the parent forwards the fd before it reports create done. */
+    int notify_fd = brick_process_install_seccomp_early(&pctx, &err);
+    if (notify_fd < 0)
+      die(a, &err, true);
+    int r = brick_sync_send(a->sync_sock, SYNC_SECCOMP_FD, 0, notify_fd, &err);
+    close(notify_fd);
+    if (r < 0 || brick_sync_expect(a->sync_sock, SYNC_CONTINUE, NULL, NULL, &err) < 0)
+      die(a, &err, true);
+    pctx.seccomp_installed = true;
+  }
+
   if (brick_sync_send(a->sync_sock, SYNC_READY, 0, -1, &err) < 0)
     die(a, &err, false);
   close(a->sync_sock);
@@ -315,9 +332,6 @@ static _Noreturn void run_init(const struct brick_init_args *a) {
     if (brick_hooks_run(&spec->hooks, BRICK_HOOK_START_CONTAINER, state, &err) < 0)
       die(a, &err, false);
   }
-  struct brick_process_ctx pctx = {
-      .proc = proc, .seccomp = a->seccomp, .landlock = rules, .n_landlock = n_rules,
-      .preserve_fds = a->preserve_fds, .seccomp_notify_sock = -1};
   brick_process_exec(&pctx, path, &err);
   die(a, &err, false);
 }

@@ -133,14 +133,36 @@ static int set_identity(const struct brick_process *proc, brick_err *err) {
   return 0;
 }
 
-int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, brick_err *err) {
-  const struct brick_process *proc = ctx->proc;
-  /* No host fd may survive into the container (CVE-2024-21626): everything above the
-   * preserved range is closed on exec. Marked before any seccomp filter goes in: a
-   * config's profile need not allow close_range (Docker's older default does not). */
+/* No host fd may survive into the container (CVE-2024-21626): everything above the
+ * preserved range is closed on exec. Marked before any seccomp filter goes in: a
+ * config's profile need not allow close_range (Docker's older default does not). */
+static int mark_fds_cloexec(const struct brick_process_ctx *ctx, brick_err *err) {
   unsigned first = 3u + (unsigned)(ctx->preserve_fds > 0 ? ctx->preserve_fds : 0);
   if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
     return brick_errno(err, "close_range");
+  return 0;
+}
+
+int brick_process_install_seccomp_early(const struct brick_process_ctx *ctx, brick_err *err) {
+  if (!ctx->seccomp || !brick_seccomp_uses_notify(ctx->seccomp))
+    return brick_error(err, EINVAL, "seccomp: early install is for SCMP_ACT_NOTIFY profiles");
+  if (mark_fds_cloexec(ctx, err) < 0)
+    return -1;
+  int notify_fd = -1;
+  if (brick_seccomp_install(ctx->seccomp, &notify_fd, err) < 0)
+    return brick_error_prefix(err, "seccomp");
+  return notify_fd;
+}
+
+int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, brick_err *err) {
+  const struct brick_process *proc = ctx->proc;
+  if (!ctx->seccomp_installed && mark_fds_cloexec(ctx, err) < 0)
+    return -1;
+  const struct brick_seccomp_prog *prog = ctx->seccomp_installed ? NULL : ctx->seccomp;
+  /* Its listener fd has nowhere to go from here: the caller installs it early. */
+  if (prog && brick_seccomp_uses_notify(prog))
+    return brick_error(err, EINVAL, "seccomp: a SCMP_ACT_NOTIFY profile must be installed "
+                                    "while the runtime still listens");
 
   if (proc->selinux_label && brick_selinux_set_exec_label(proc->selinux_label, err) < 0)
     return brick_error_prefix(err, "process.selinuxLabel");
@@ -154,9 +176,8 @@ int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, br
 
   /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before the caps
    * go. With no_new_privs it goes last, so the filter need not allow the setup calls. */
-  int notify_fd = -1;
-  if (ctx->seccomp && !proc->no_new_privileges) {
-    if (brick_seccomp_install(ctx->seccomp, &notify_fd, err) < 0)
+  if (prog && !proc->no_new_privileges) {
+    if (brick_seccomp_install(prog, NULL, err) < 0)
       return brick_error_prefix(err, "seccomp");
   }
 
@@ -177,16 +198,9 @@ int brick_process_exec(const struct brick_process_ctx *ctx, const char *path, br
 
   if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return brick_errno(err, "no_new_privs");
-  if (ctx->seccomp && proc->no_new_privileges) {
-    if (brick_seccomp_install(ctx->seccomp, &notify_fd, err) < 0)
+  if (prog && proc->no_new_privileges) {
+    if (brick_seccomp_install(prog, NULL, err) < 0)
       return brick_error_prefix(err, "seccomp");
-  }
-  if (notify_fd >= 0) {
-    if (ctx->seccomp_notify_sock < 0)
-      return brick_error(err, 0, "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
-    if (brick_send_fd(ctx->seccomp_notify_sock, notify_fd, NULL, 0, err) < 0)
-      return -1;
-    close(notify_fd);
   }
 
   execve(path, proc->args, proc->env ? proc->env : (char *[]){NULL});

@@ -18,6 +18,8 @@ enum brick_sync_kind {
   SYNC_PRE_PIVOT,      /* init: mounts done, run createRuntime/prestart hooks now */
   SYNC_CONTINUE,       /* parent: go on */
   SYNC_READY,          /* init: waiting for start on exec.fifo */
+  SYNC_SECCOMP_FD,     /* init/exec: SCMP_ACT_NOTIFY listener attached, for listenerPath;
+                          answered with SYNC_CONTINUE once the agent has it */
   SYNC_ERROR,          /* either side: text follows in the message */
 };
 
