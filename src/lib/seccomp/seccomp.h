@@ -19,10 +19,13 @@
 struct brick_seccomp_prog;
 
 /* Compile cfg (linux.seccomp) with libseccomp, or load it from cache_dir (NULL = no
- * cache). The cache key is SHA-256 over the canonical JSON of cfg->raw (sorted keys,
- * compact), the parsed struct's fields, the libseccomp version and API level, the native
- * arch and the kernel's supported-actions set. Cache files are cache_dir/<hex>.bpf, written atomically with
- * mode 0600; a corrupt one is ignored and rebuilt. */
+ * cache). The cache is keyed on the profile's canonical text (brick_seccomp_cache_text:
+ * the sorted-key compact JSON of cfg->raw, the parsed struct's fields, the libseccomp
+ * version and API level, the native arch and the kernel's supported-actions set), which
+ * each file stores and a load compares byte for byte; the file name cache_dir/<name>.bpf
+ * is a 64-bit FNV-1a of that text and only picks the file. Files are written atomically
+ * with mode 0600; one that is not ours and private, is corrupt, or holds another text
+ * is ignored and rebuilt. */
 int brick_seccomp_prepare(const struct brick_seccomp *cfg, const char *cache_dir,
                           struct brick_seccomp_prog **out, brick_err *err);
 
@@ -59,8 +62,13 @@ unsigned int brick_seccomp_prog_flags(const struct brick_seccomp_prog *prog);
 bool brick_seccomp_prog_from_cache(const struct brick_seccomp_prog *prog);
 /* How many times this process has run the libseccomp compiler. */
 unsigned long brick_seccomp_compile_count(void);
-/* The cache file name (64 hex digits, NUL-terminated) prepare() would use for cfg. */
-int brick_seccomp_cache_key(const struct brick_seccomp *cfg, char hex[65], brick_err *err);
+/* The canonical text the cache stores and compares for cfg (NUL-terminated, *len bytes
+ * without the NUL). NULL on error. Caller frees. */
+char *brick_seccomp_cache_text(const struct brick_seccomp *cfg, size_t *len, brick_err *err);
+/* The cache file name stem prepare() would use for cfg: 16 hex digits and a NUL. */
+#define BRICK_SECCOMP_CACHE_NAME_LEN 17
+int brick_seccomp_cache_key(const struct brick_seccomp *cfg, char name[BRICK_SECCOMP_CACHE_NAME_LEN],
+                            brick_err *err);
 /* A parsed seccomp config back in OCI form (sorted-key dumps of it are canonical). */
 json_t *brick_seccomp_to_json(const struct brick_seccomp *cfg);
 

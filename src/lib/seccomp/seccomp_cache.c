@@ -1,17 +1,22 @@
 /* Compiled programs cached by what determines them, so a container start skips
  * libseccomp when the same profile was compiled before on this host.
  *
+ * The cache is keyed on the profile's canonical text (below), stored in the file and
+ * compared byte for byte on load: the file name is only a 64-bit FNV-1a of that text, so
+ * a name collision, a stale file or a forged one whose text differs is a miss, never a
+ * wrong filter. This keeps a cryptographic hash (and libcrypto's ~1.4 MiB and its
+ * initialisation) out of every container start.
+ *
  * File layout (native endianness; the cache never leaves the host):
- *   "BRICKBPF" | u32 version | u32 uses_notify | u32 n_insns | u32 reserved |
- *   SHA-256 of the instructions (32 bytes) | n_insns * struct sock_filter
+ *   "BRICKBPF" | u32 version | u32 uses_notify | u32 n_insns | u32 text_len |
+ *   u64 FNV-1a of text and instructions | text (text_len bytes) | n_insns * sock_filter
  * A file that does not check out is ignored and rebuilt. */
 #include "seccomp/seccomp.h"
 #include "seccomp/seccomp_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <inttypes.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,16 +25,37 @@
 #include "core/util.h"
 
 #define CACHE_MAGIC "BRICKBPF"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u
 
 struct cache_header {
   char magic[8];
   uint32_t version;
   uint32_t uses_notify;
   uint32_t n_insns;
-  uint32_t reserved;
-  unsigned char digest[32];
+  uint32_t text_len;
+  uint64_t checksum;
 };
+
+#define FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV64_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv1a64_update(uint64_t h, const void *data, size_t len) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++) {
+    h ^= p[i];
+    h *= FNV64_PRIME;
+  }
+  return h;
+}
+
+uint64_t seccomp_fnv1a64(const void *data, size_t len) {
+  return fnv1a64_update(FNV64_OFFSET, data, len);
+}
+
+uint64_t seccomp_cache_checksum(const void *text, size_t text_len, const void *insns,
+                                size_t insns_len) {
+  return fnv1a64_update(fnv1a64_update(FNV64_OFFSET, text, text_len), insns, insns_len);
+}
 
 static json_t *args_to_json(const struct brick_seccomp_rule *r) {
   json_t *args = json_array();
@@ -78,104 +104,134 @@ json_t *brick_seccomp_to_json(const struct brick_seccomp *cfg) {
   return o;
 }
 
-static int digest_update_json(EVP_MD_CTX *md, json_t *j) {
-  _cleanup_free_ char *s = j ? json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY)
-                             : xstrdup("null");
-  if (!s)
-    return -1;
-  /* Length-prefixed so the concatenation of the parts is unambiguous. */
-  char len[32];
-  int n = snprintf(len, sizeof len, "%zu:", strlen(s));
-  if (EVP_DigestUpdate(md, len, (size_t)n) != 1 || EVP_DigestUpdate(md, s, strlen(s)) != 1)
-    return -1;
-  return 0;
-}
+/* ---- canonical text ------------------------------------------------------------- */
 
-/* The parsed struct, fed to the digest field by field (length-prefixed, fixed-width):
- * serializing it to JSON first would cost more than loading the cached program. */
-struct digest_writer {
-  EVP_MD_CTX *md;
-  bool ok;
+/* Strings are length-prefixed ("<len>:<bytes>") and numbers are followed by a separator,
+ * so two different inputs can never produce the same text. */
+struct text {
+  char *p;
+  size_t len, cap;
 };
 
-static void put(struct digest_writer *w, const void *p, size_t n) {
-  if (w->ok && EVP_DigestUpdate(w->md, p, n) != 1)
-    w->ok = false;
-}
-static void put_u64(struct digest_writer *w, uint64_t v) { put(w, &v, sizeof v); }
-static void put_str(struct digest_writer *w, const char *s) {
-  size_t n = s ? strlen(s) : SIZE_MAX;
-  put_u64(w, n);
-  if (s)
-    put(w, s, n);
-}
-static void put_strv(struct digest_writer *w, char *const *v) {
-  size_t n = brick_strv_len(v);
-  put_u64(w, n);
-  for (size_t i = 0; i < n; i++)
-    put_str(w, v[i]);
+static void text_put(struct text *t, const void *s, size_t n) {
+  if (t->len + n + 1 > t->cap) {
+    t->cap = (t->len + n + 1) * 2;
+    t->p = xrealloc(t->p, t->cap);
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+  t->p[t->len] = '\0';
 }
 
-static void digest_struct(struct digest_writer *w, const struct brick_seccomp *cfg) {
-  put_u64(w, cfg->default_action);
-  put_u64(w, cfg->has_default_errno_ret);
-  put_u64(w, cfg->default_errno_ret);
-  put_strv(w, cfg->architectures);
-  put_strv(w, cfg->flags);
-  put_u64(w, cfg->n_syscalls);
+static void text_u64(struct text *t, uint64_t v, char sep) {
+  char b[24];
+  size_t i = sizeof b;
+  b[--i] = sep;
+  do {
+    b[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  text_put(t, b + i, sizeof b - i);
+}
+
+static void text_str(struct text *t, const char *s) {
+  if (!s) {
+    text_put(t, "-;", 2);
+    return;
+  }
+  size_t n = strlen(s);
+  text_u64(t, n, ':');
+  text_put(t, s, n);
+}
+
+static void text_strv(struct text *t, char *const *v) {
+  size_t n = brick_strv_len(v);
+  text_u64(t, n, '[');
+  for (size_t i = 0; i < n; i++)
+    text_str(t, v[i]);
+  text_put(t, "]", 1);
+}
+
+/* The parsed struct, written field by field: serializing it to JSON would cost more than
+ * loading the cached program. */
+static void text_struct(struct text *t, const struct brick_seccomp *cfg) {
+  text_put(t, "\ndefault ", 9);
+  text_u64(t, cfg->default_action, ' ');
+  text_u64(t, cfg->has_default_errno_ret, ' ');
+  text_u64(t, cfg->default_errno_ret, ' ');
+  text_put(t, "\narchitectures ", 15);
+  text_strv(t, cfg->architectures);
+  text_put(t, "\nflags ", 7);
+  text_strv(t, cfg->flags);
+  text_put(t, "\nsyscalls ", 10);
+  text_u64(t, cfg->n_syscalls, '\n');
   for (size_t i = 0; i < cfg->n_syscalls; i++) {
     const struct brick_seccomp_rule *r = &cfg->syscalls[i];
-    put_strv(w, r->names);
-    put_u64(w, r->action);
-    put_u64(w, r->has_errno_ret);
-    put_u64(w, r->errno_ret);
-    put_u64(w, r->n_args);
+    text_strv(t, r->names);
+    text_put(t, " ", 1);
+    text_u64(t, r->action, ' ');
+    text_u64(t, r->has_errno_ret, ' ');
+    text_u64(t, r->errno_ret, ' ');
+    text_u64(t, r->n_args, '(');
     for (size_t k = 0; k < r->n_args; k++) {
-      put_u64(w, r->args[k].index);
-      put_u64(w, r->args[k].value);
-      put_u64(w, r->args[k].value_two);
-      put_u64(w, r->args[k].op);
+      text_u64(t, r->args[k].index, ',');
+      text_u64(t, r->args[k].value, ',');
+      text_u64(t, r->args[k].value_two, ',');
+      text_u64(t, r->args[k].op, ';');
     }
+    text_put(t, ")\n", 2);
   }
 }
 
-int brick_seccomp_cache_key(const struct brick_seccomp *cfg, char hex[65], brick_err *err) {
-  /* Only SHA-256 is needed: skip parsing openssl.cnf at every container start (~3 ms,
-   * ~600 KiB). Has no effect if OpenSSL was initialised before. */
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  if (!md)
-    return brick_error(err, ENOMEM, "seccomp cache key: EVP_MD_CTX_new");
+char *brick_seccomp_cache_text(const struct brick_seccomp *cfg, size_t *len, brick_err *err) {
   const struct scmp_version *v = seccomp_version();
-  char env[160];
-  int n = snprintf(env, sizeof env, "brick-seccomp-v%u libseccomp=%u.%u.%u api=%u arch=%#x actions=%#x",
+  _cleanup_free_ char *raw =
+      cfg->raw ? json_dumps(cfg->raw, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY)
+               : xstrdup("null");
+  if (!raw) {
+    brick_error(err, ENOMEM, "seccomp cache: serializing linux.seccomp failed");
+    return NULL;
+  }
+  struct text t = {0};
+  /* What libseccomp would produce depends on its version and API level, the native arch
+   * and which actions this kernel accepts (unsupported ones are mapped at compile time). */
+  char env[200];
+  int n = snprintf(env, sizeof env,
+                   "brick-seccomp-cache %u\nlibseccomp %u.%u.%u api %u arch %#x actions %#x\nraw ",
                    CACHE_VERSION, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0,
                    seccomp_api_get(), seccomp_arch_native(), seccomp_kernel_actions());
-  struct digest_writer w = {.md = md, .ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1};
-  put(&w, env, (size_t)n);
+  text_put(&t, env, (size_t)n);
   /* The raw object is what the user wrote; the parsed struct is what gets compiled (the
    * runtime may adjust it after parsing). Both go in. */
-  if (w.ok && digest_update_json(md, cfg->raw) < 0)
-    w.ok = false;
-  digest_struct(&w, cfg);
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int dlen = 0;
-  bool ok = w.ok && EVP_DigestFinal_ex(md, d, &dlen) == 1;
-  EVP_MD_CTX_free(md);
-  if (!ok || dlen != 32)
-    return brick_error(err, EIO, "seccomp cache key: SHA-256 failed");
-  for (unsigned i = 0; i < 32; i++)
-    snprintf(hex + 2 * i, 3, "%02x", d[i]);
+  text_str(&t, raw);
+  text_struct(&t, cfg);
+  *len = t.len;
+  return t.p;
+}
+
+static void cache_name(const char *text, size_t len, char name[BRICK_SECCOMP_CACHE_NAME_LEN]) {
+  snprintf(name, BRICK_SECCOMP_CACHE_NAME_LEN, "%016" PRIx64, seccomp_fnv1a64(text, len));
+}
+
+int brick_seccomp_cache_key(const struct brick_seccomp *cfg, char name[BRICK_SECCOMP_CACHE_NAME_LEN],
+                            brick_err *err) {
+  size_t len = 0;
+  _cleanup_free_ char *text = brick_seccomp_cache_text(cfg, &len, err);
+  if (!text)
+    return -1;
+  cache_name(text, len, name);
   return 0;
 }
 
-static bool sha256(const void *data, size_t len, unsigned char out[32]) {
-  unsigned int olen = 0;
-  return EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) == 1 && olen == 32;
+static char *cache_path(const char *dir, const char *text, size_t text_len) {
+  char name[BRICK_SECCOMP_CACHE_NAME_LEN];
+  cache_name(text, text_len, name);
+  return xasprintf("%s/%s.bpf", dir, name);
 }
 
-int seccomp_cache_load(const char *dir, const char *hex, struct brick_seccomp_prog **out) {
-  _cleanup_free_ char *path = xasprintf("%s/%s.bpf", dir, hex);
+int seccomp_cache_load(const char *dir, const char *text, size_t text_len,
+                       struct brick_seccomp_prog **out) {
+  _cleanup_free_ char *path = cache_path(dir, text, text_len);
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno != ENOENT)
@@ -189,7 +245,8 @@ int seccomp_cache_load(const char *dir, const char *hex, struct brick_seccomp_pr
     brick_debug("seccomp cache: %s: not a private regular file of ours, ignored", path);
     return -1;
   }
-  size_t max = sizeof(struct cache_header) + BPF_MAXINSNS * sizeof(struct sock_filter);
+  /* The only file that can match is one holding exactly our text. */
+  size_t max = sizeof(struct cache_header) + text_len + BPF_MAXINSNS * sizeof(struct sock_filter);
   _cleanup_free_ char *buf = NULL;
   size_t len = 0;
   if ((size_t)st.st_size > max || brick_read_fd(fd, &buf, &len, max, NULL) < 0) {
@@ -201,40 +258,56 @@ int seccomp_cache_load(const char *dir, const char *hex, struct brick_seccomp_pr
     goto corrupt;
   memcpy(&h, buf, sizeof h);
   if (memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0 || h.version != CACHE_VERSION ||
-      h.uses_notify > 1 || h.n_insns == 0 || h.n_insns > BPF_MAXINSNS ||
-      len != sizeof h + (size_t)h.n_insns * sizeof(struct sock_filter))
+      h.uses_notify > 1 || h.n_insns == 0 || h.n_insns > BPF_MAXINSNS)
     goto corrupt;
-  unsigned char d[32];
-  if (!sha256(buf + sizeof h, len - sizeof h, d) || memcmp(d, h.digest, sizeof d) != 0)
+  size_t insns_len = (size_t)h.n_insns * sizeof(struct sock_filter);
+  if (h.text_len != text_len || len != sizeof h + text_len + insns_len)
+    goto other;
+  const char *stored_text = buf + sizeof h;
+  const char *insns = stored_text + text_len;
+  if (seccomp_cache_checksum(stored_text, text_len, insns, insns_len) != h.checksum)
     goto corrupt;
+  if (memcmp(stored_text, text, text_len) != 0)
+    goto other;
 
   struct brick_seccomp_prog *prog = xcalloc(1, sizeof *prog);
   prog->fprog.len = (unsigned short)h.n_insns;
-  prog->fprog.filter = xmalloc(len - sizeof h);
-  memcpy(prog->fprog.filter, buf + sizeof h, len - sizeof h);
+  prog->fprog.filter = xmalloc(insns_len);
+  memcpy(prog->fprog.filter, insns, insns_len);
   prog->uses_notify = h.uses_notify != 0;
   *out = prog;
   return 0;
 
+other:
+  brick_debug("seccomp cache: %s: holds another profile, rebuilding", path);
+  return -1;
 corrupt:
   brick_debug("seccomp cache: %s: corrupt, rebuilding", path);
   return -1;
 }
 
-int seccomp_cache_store(const char *dir, const char *hex, const struct brick_seccomp_prog *prog,
-                        brick_err *err) {
+int seccomp_cache_store(const char *dir, const char *text, size_t text_len,
+                        const struct brick_seccomp_prog *prog, brick_err *err) {
+  if (text_len > UINT32_MAX)
+    return brick_error(err, EFBIG, "seccomp cache: profile text too large (%zu bytes)", text_len);
   if (brick_mkdir_p(dir, 0700, err) < 0)
     return -1;
-  size_t body = (size_t)prog->fprog.len * sizeof(struct sock_filter);
-  struct cache_header h = {.version = CACHE_VERSION,
-                           .uses_notify = prog->uses_notify ? 1 : 0,
-                           .n_insns = prog->fprog.len};
+  size_t insns_len = (size_t)prog->fprog.len * sizeof(struct sock_filter);
+  struct cache_header h = {
+    .version = CACHE_VERSION,
+    .uses_notify = prog->uses_notify ? 1 : 0,
+    .n_insns = prog->fprog.len,
+    .text_len = (uint32_t)text_len,
+    .checksum = seccomp_cache_checksum(text, text_len, prog->fprog.filter, insns_len),
+  };
   memcpy(h.magic, CACHE_MAGIC, sizeof h.magic);
-  if (!sha256(prog->fprog.filter, body, h.digest))
-    return brick_error(err, EIO, "seccomp cache: SHA-256 failed");
-  _cleanup_free_ char *buf = xmalloc(sizeof h + body);
+  size_t total = sizeof h + text_len + insns_len;
+  _cleanup_free_ char *buf = xmalloc(total);
   memcpy(buf, &h, sizeof h);
-  memcpy(buf + sizeof h, prog->fprog.filter, body);
-  _cleanup_free_ char *path = xasprintf("%s/%s.bpf", dir, hex);
-  return brick_write_file_atomic(path, buf, sizeof h + body, 0600, err);
+  memcpy(buf + sizeof h, text, text_len);
+  memcpy(buf + sizeof h + text_len, prog->fprog.filter, insns_len);
+  _cleanup_free_ char *path = cache_path(dir, text, text_len);
+  /* No fsync: a file torn by a crash fails its checksum or its text compare and is
+   * rebuilt, so durability buys nothing here. */
+  return brick_write_file_replace(path, buf, total, 0600, err);
 }

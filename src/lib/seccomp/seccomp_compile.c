@@ -249,12 +249,14 @@ int brick_seccomp_prepare(const struct brick_seccomp *cfg, const char *cache_dir
   if (!cfg || !cfg->present)
     return brick_error(err, EINVAL, "linux.seccomp: no profile to compile");
 
-  char hex[65] = "";
+  _cleanup_free_ char *text = NULL;
+  size_t text_len = 0;
   struct brick_seccomp_prog *prog = NULL;
   if (cache_dir) {
-    if (brick_seccomp_cache_key(cfg, hex, err) < 0)
+    text = brick_seccomp_cache_text(cfg, &text_len, err);
+    if (!text)
       return -1;
-    if (seccomp_cache_load(cache_dir, hex, &prog) == 0)
+    if (seccomp_cache_load(cache_dir, text, text_len, &prog) == 0)
       prog->from_cache = true;
   }
   bool compiled = false;
@@ -270,7 +272,7 @@ int brick_seccomp_prepare(const struct brick_seccomp *cfg, const char *cache_dir
   if (compiled && cache_dir) {
     brick_err cerr = {0};
     /* The cache only saves time: a read-only or full state dir must not stop a container. */
-    if (seccomp_cache_store(cache_dir, hex, prog, &cerr) < 0)
+    if (seccomp_cache_store(cache_dir, text, text_len, prog, &cerr) < 0)
       brick_warn("seccomp cache: %s", brick_error_msg(&cerr));
     brick_error_clear(&cerr);
   }

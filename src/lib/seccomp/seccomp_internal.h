@@ -49,9 +49,15 @@ int seccomp_compile(const struct brick_seccomp *cfg, struct brick_seccomp_prog *
                     brick_err *err);
 
 /* 0 and *out on a hit; -1 on a miss or an unusable file (never an error: the caller
- * compiles instead). */
-int seccomp_cache_load(const char *dir, const char *hex, struct brick_seccomp_prog **out);
-int seccomp_cache_store(const char *dir, const char *hex, const struct brick_seccomp_prog *prog,
-                        brick_err *err);
+ * compiles instead). text is brick_seccomp_cache_text()'s. */
+int seccomp_cache_load(const char *dir, const char *text, size_t text_len,
+                       struct brick_seccomp_prog **out);
+int seccomp_cache_store(const char *dir, const char *text, size_t text_len,
+                        const struct brick_seccomp_prog *prog, brick_err *err);
+/* 64-bit FNV-1a: picks cache file names; not a security boundary (the stored text is). */
+uint64_t seccomp_fnv1a64(const void *data, size_t len);
+/* The checksum a cache file carries over its text and instructions (torn writes). */
+uint64_t seccomp_cache_checksum(const void *text, size_t text_len, const void *insns,
+                                size_t insns_len);
 
 #endif

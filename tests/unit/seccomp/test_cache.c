@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,9 +55,9 @@ static struct brick_seccomp_prog *prepare_in(const struct brick_seccomp *cfg, co
 }
 
 static char *cache_path(struct fixture *f, const struct brick_seccomp *cfg) {
-  char hex[65];
-  assert_int_equal(brick_seccomp_cache_key(cfg, hex, NULL), 0);
-  return xasprintf("%s/%s.bpf", f->dir, hex);
+  char name[BRICK_SECCOMP_CACHE_NAME_LEN];
+  assert_int_equal(brick_seccomp_cache_key(cfg, name, NULL), 0);
+  return xasprintf("%s/%s.bpf", f->dir, name);
 }
 
 static void assert_same_program(const struct brick_seccomp_prog *a,
@@ -109,6 +111,8 @@ static void rewrite(const char *path, void (*mangle)(char *buf, size_t *len), mo
 }
 
 static void flip_body_byte(char *buf, size_t *len) { buf[*len - 3] ^= 0x40; }
+/* Inside the stored canonical text, right after the 32-byte header. */
+static void flip_text_byte(char *buf, size_t *len) { (void)len; buf[32 + 5] ^= 0x01; }
 static void flip_header_count(char *buf, size_t *len) { (void)len; buf[16] ^= 0x01; }
 static void truncate_half(char *buf, size_t *len) { (void)buf; *len /= 2; }
 static void garbage(char *buf, size_t *len) { memset(buf, 'x', *len); }
@@ -124,6 +128,7 @@ static void corrupt_cache_is_rebuilt(void **state) {
     mode_t mode;
   } cases[] = {
     {"flipped instruction byte", flip_body_byte, 0600},
+    {"flipped canonical text byte", flip_text_byte, 0600},
     {"wrong instruction count", flip_header_count, 0600},
     {"truncated", truncate_half, 0600},
     {"garbage", garbage, 0600},
@@ -153,7 +158,8 @@ static void corrupt_cache_is_rebuilt(void **state) {
 
 static void keys_follow_content(void **state) {
   (void)state;
-  char a[65], b[65], c[65], d[65];
+  char a[BRICK_SECCOMP_CACHE_NAME_LEN], b[BRICK_SECCOMP_CACHE_NAME_LEN];
+  char c[BRICK_SECCOMP_CACHE_NAME_LEN], d[BRICK_SECCOMP_CACHE_NAME_LEN];
   _cleanup_json_ json_t *p0 = brick_seccomp_default_profile(0);
   _cleanup_json_ json_t *p1 = brick_seccomp_default_profile(UINT64_C(1) << CAP_NET_RAW);
   struct brick_seccomp *s0 = test_seccomp_from_json(p0);
@@ -161,7 +167,14 @@ static void keys_follow_content(void **state) {
   assert_int_equal(brick_seccomp_cache_key(s0, a, NULL), 0);
   assert_int_equal(brick_seccomp_cache_key(s1, b, NULL), 0);
   assert_string_not_equal(a, b);
-  assert_int_equal(strlen(a), 64);
+  assert_int_equal(strlen(a), BRICK_SECCOMP_CACHE_NAME_LEN - 1);
+  size_t la = 0, lb = 0;
+  _cleanup_free_ char *ta = brick_seccomp_cache_text(s0, &la, NULL);
+  _cleanup_free_ char *tb = brick_seccomp_cache_text(s1, &lb, NULL);
+  assert_non_null(ta);
+  assert_non_null(tb);
+  assert_int_equal(strlen(ta), la);
+  assert_true(la != lb || memcmp(ta, tb, la) != 0);
 
   /* Same profile, keys written in another order: same key. */
   struct brick_seccomp *x = test_seccomp_from_string(
@@ -195,9 +208,100 @@ static void different_profile_different_file(void **state) {
   assert_int_equal(brick_seccomp_compile_count(), c0 + 1);
   assert_true(a->fprog.len != b->fprog.len ||
               memcmp(a->fprog.filter, b->fprog.filter, a->fprog.len * sizeof(struct sock_filter)));
+  _cleanup_free_ char *pa = cache_path(f, f->cfg);
+  _cleanup_free_ char *pb = cache_path(f, s1);
+  assert_string_not_equal(pa, pb);
+  /* Both entries stay: alternating between the profiles hits each time. */
+  for (int i = 0; i < 2; i++) {
+    struct brick_seccomp_prog *a2 = prepare_in(f->cfg, f->dir);
+    struct brick_seccomp_prog *b2 = prepare_in(s1, f->dir);
+    assert_true(brick_seccomp_prog_from_cache(a2));
+    assert_true(brick_seccomp_prog_from_cache(b2));
+    assert_same_program(a, a2);
+    assert_same_program(b, b2);
+    brick_seccomp_prog_free(a2);
+    brick_seccomp_prog_free(b2);
+  }
+  assert_int_equal(brick_seccomp_compile_count(), c0 + 1);
   brick_seccomp_prog_free(a);
   brick_seccomp_prog_free(b);
   test_seccomp_free(s1);
+}
+
+/* A well-formed cache file (our own, 0600, valid header and checksum) holding an allow-all
+ * program, under the requested profile's file name but with another canonical text:
+ * what a file-name collision of two profiles, or a forged file, looks like. */
+static void write_forged(const char *path, const char *text, size_t text_len) {
+  struct sock_filter allow_all = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  struct {
+    char magic[8];
+    uint32_t version, uses_notify, n_insns, text_len;
+    uint64_t checksum;
+  } h = {.version = 2, .uses_notify = 0, .n_insns = 1, .text_len = (uint32_t)text_len};
+  _Static_assert(sizeof h == 32, "cache header layout");
+  memcpy(h.magic, "BRICKBPF", 8);
+  h.checksum = seccomp_cache_checksum(text, text_len, &allow_all, sizeof allow_all);
+  unlink(path);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, &h, sizeof h), (ssize_t)sizeof h);
+  assert_int_equal(write(fd, text, text_len), (ssize_t)text_len);
+  assert_int_equal(write(fd, &allow_all, sizeof allow_all), (ssize_t)sizeof allow_all);
+  close(fd);
+}
+
+static void forged_file_with_other_text_not_used(void **state) {
+  struct fixture *f = *state;
+  _cleanup_free_ char *path = cache_path(f, f->cfg);
+  size_t want_len = 0;
+  _cleanup_free_ char *want = brick_seccomp_cache_text(f->cfg, &want_len, NULL);
+  assert_non_null(want);
+
+  /* Texts to forge: another profile's (other length), and ours with one byte changed
+   * (same length: only the byte-for-byte compare tells it apart). */
+  struct brick_seccomp *other = test_seccomp_from_string(
+      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[]}");
+  size_t other_len = 0;
+  _cleanup_free_ char *other_text = brick_seccomp_cache_text(other, &other_len, NULL);
+  assert_non_null(other_text);
+  _cleanup_free_ char *near = xmalloc(want_len + 1);
+  memcpy(near, want, want_len + 1);
+  near[want_len / 2] ^= 0x20;
+  struct {
+    const char *what, *text;
+    size_t len;
+  } cases[] = {
+    {"another profile's text", other_text, other_len},
+    {"our text with one byte changed", near, want_len},
+  };
+  struct brick_seccomp_prog *real = test_prepare(f->cfg);
+  for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+    write_forged(path, cases[i].text, cases[i].len);
+    unsigned long c0 = brick_seccomp_compile_count();
+    struct brick_seccomp_prog *p = prepare_in(f->cfg, f->dir);
+    if (brick_seccomp_prog_from_cache(p))
+      fail_msg("%s: forged cache file was used", cases[i].what);
+    assert_int_equal(brick_seccomp_compile_count(), c0 + 1);
+    assert_same_program(real, p);
+    struct probe_result r = run_probe(p, p_kexec);
+    assert_true(r.exited);
+    assert_int_equal(r.value, -EPERM);
+    brick_seccomp_prog_free(p);
+    /* The rebuilt file replaced the forged one and now hits. */
+    p = prepare_in(f->cfg, f->dir);
+    assert_true(brick_seccomp_prog_from_cache(p));
+    assert_same_program(real, p);
+    brick_seccomp_prog_free(p);
+  }
+  /* Control: the same forged file with our exact text is accepted, so the cases above
+   * were rejected for their text and nothing else. */
+  write_forged(path, want, want_len);
+  struct brick_seccomp_prog *p = prepare_in(f->cfg, f->dir);
+  assert_true(brick_seccomp_prog_from_cache(p));
+  assert_int_equal(brick_seccomp_prog_len(p), 1);
+  brick_seccomp_prog_free(p);
+  brick_seccomp_prog_free(real);
+  test_seccomp_free(other);
 }
 
 /* The cache only saves time: an unusable directory must not fail the container. */
@@ -246,6 +350,7 @@ int main(void) {
     cmocka_unit_test_setup_teardown(corrupt_cache_is_rebuilt, setup, teardown),
     cmocka_unit_test(keys_follow_content),
     cmocka_unit_test_setup_teardown(different_profile_different_file, setup, teardown),
+    cmocka_unit_test_setup_teardown(forged_file_with_other_text_not_used, setup, teardown),
     cmocka_unit_test_setup_teardown(unwritable_cache_dir, setup, teardown),
     cmocka_unit_test_setup_teardown(compile_vs_cache_time, setup, teardown),
   };
