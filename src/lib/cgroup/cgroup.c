@@ -205,11 +205,18 @@ int brick_cgroup_enter(const char *path, const struct brick_resources *res, pid_
     goto fail;
   if (pid > 0) {
     if (has_v1(m)) {
+      /* One read of /proc/<pid>/cgroup for every hierarchy's way back. */
+      _cleanup_free_ char *proc_file = xasprintf("/proc/%d/cgroup", (int)pid);
+      _cleanup_free_ char *proc_text = NULL;
+      if (brick_read_file(proc_file, &proc_text, NULL, err) < 0)
+        goto fail;
       for (size_t i = 0; i < m->n_v1; i++) {
         const struct cg_v1_hierarchy *h = &m->v1[i];
-        _cleanup_free_ char *orig = cg_proc_cgroup(pid, hierarchy_key(h), err);
-        if (!orig)
+        _cleanup_free_ char *orig = cg_proc_cgroup_in(proc_text, hierarchy_key(h));
+        if (!orig) {
+          brick_error(err, ENOENT, "%s: no %s hierarchy", proc_file, hierarchy_key(h));
           goto fail;
+        }
         _cleanup_free_ char *dir = cg_join(h->mountpoint, path);
         if (move_pid(dir, pid, err) < 0)
           goto fail;

@@ -63,6 +63,8 @@ char *cg_unified_dir(const struct brick_cgroup_mounts *m, const char *path);
 bool cg_v2_root_has(const struct brick_cgroup_mounts *m, const char *name);
 
 /* Caller pid's cgroup in the hierarchy with key ("" = cgroup2, "cpu", "name=systemd"). */
+/* The path for key (a v1 controller, or "" for cgroup2) in /proc/<pid>/cgroup text. */
+char *cg_proc_cgroup_in(const char *contents, const char *key);
 char *cg_proc_cgroup(pid_t pid, const char *key, brick_err *err);
 
 /* ---- filesystem helpers (cgroup_fs.c) ---- */

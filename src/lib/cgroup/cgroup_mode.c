@@ -186,9 +186,11 @@ char *cg_join(const char *base, const char *path) {
 bool cg_v2_root_has(const struct brick_cgroup_mounts *m, const char *name) {
   if (!m->unified)
     return false;
-  _cleanup_free_ char *text = NULL;
-  if (cg_read(m->unified, "cgroup.controllers", &text, NULL) < 0)
+  /* The root's controllers do not change under a running brick: read them once. */
+  static char *root_controllers;
+  if (!root_controllers && cg_read(m->unified, "cgroup.controllers", &root_controllers, NULL) < 0)
     return false;
+  _cleanup_free_ char *text = xstrdup(root_controllers);
   char *save = NULL;
   for (char *t = strtok_r(text, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
     if (!strcmp(t, name))
@@ -223,6 +225,14 @@ char *cg_proc_cgroup(pid_t pid, const char *key, brick_err *err) {
   _cleanup_free_ char *text = NULL;
   if (brick_read_file(file, &text, NULL, err) < 0)
     return NULL;
+  char *found = cg_proc_cgroup_in(text, key);
+  if (!found)
+    brick_error(err, ENOENT, "%s: no %s hierarchy", file, *key ? key : "cgroup2");
+  return found;
+}
+
+char *cg_proc_cgroup_in(const char *contents, const char *key) {
+  _cleanup_free_ char *text = xstrdup(contents);
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *c1 = strchr(line, ':');
@@ -242,7 +252,6 @@ char *cg_proc_cgroup(pid_t pid, const char *key, brick_err *err) {
       if (!strcmp(t, key))
         return xstrdup(p);
   }
-  brick_error(err, ENOENT, "%s: no %s hierarchy", file, *key ? key : "cgroup2");
   return NULL;
 }
 

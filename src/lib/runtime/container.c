@@ -283,6 +283,20 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
   }
 }
 
+/* True when the config allows exactly this rule and denies nothing after it. */
+static bool already_allowed(const struct brick_device_rule *rules, size_t n,
+                            const struct brick_device_rule *want) {
+  bool found = false;
+  for (size_t i = 0; i < n; i++) {
+    if (!rules[i].allow)
+      found = false;
+    else if (rules[i].type == want->type && rules[i].major == want->major &&
+             rules[i].minor == want->minor && !strcmp(rules[i].access, want->access))
+      found = true;
+  }
+  return found;
+}
+
 /* The device cgroup rules: the config's, then the devices a container always needs
  * (as runc appends its AllowedDevices, so a config's deny-all cannot take /dev/null
  * away), then every node the config asks to create. brick's always-allowed set is the
@@ -297,10 +311,14 @@ static struct brick_device_rule *device_rules(const struct brick_spec *spec, siz
   size_t k = 0;
   for (size_t i = 0; i < l->resources.n_devices; i++)
     r[k++] = l->resources.devices[i];
-  for (size_t i = 0; i < ARRAY_SIZE(always); i++)
-    r[k++] = (struct brick_device_rule){.allow = true, .type = always[i].type,
-                                        .major = always[i].major, .minor = always[i].minor,
-                                        .access = "rwm"};
+  for (size_t i = 0; i < ARRAY_SIZE(always); i++) {
+    struct brick_device_rule rule = {.allow = true, .type = always[i].type,
+                                     .major = always[i].major, .minor = always[i].minor,
+                                     .access = "rwm"};
+    /* brick's own configs list these already: each rule is one cgroup write. */
+    if (!already_allowed(l->resources.devices, l->resources.n_devices, &rule))
+      r[k++] = rule;
+  }
   for (size_t i = 0; i < l->n_devices; i++) {
     char t = l->devices[i].type == 'b' ? 'b' : 'c';
     if (l->devices[i].type == 'p')

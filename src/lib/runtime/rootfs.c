@@ -39,12 +39,17 @@ int brick_open_in_root(int rootfd, const char *path, bool create, bool as_file, 
   if (errno != ENOENT || !create)
     return brick_errno(err, "open %s in rootfs", path);
 
-  /* Create the missing components one by one, each in a parent that was itself resolved
-   * inside the rootfs, so neither the walk nor the creation can be redirected by a
-   * symlink (an existing link is followed only within the rootfs, by RESOLVE_IN_ROOT). */
+  /* Walk down from the root one component at a time, creating what is missing. A step
+   * that meets no symlink stays beneath the directory it starts from (RESOLVE_BENEATH |
+   * RESOLVE_NO_SYMLINKS); at a symlink the prefix so far is resolved again from the
+   * root with RESOLVE_IN_ROOT, so a link planted by the image is followed only inside
+   * the rootfs and the creation itself cannot be redirected. */
   size_t len = strlen(path);
   _cleanup_free_ char *prefix = xcalloc(len + 2, 1);
   size_t plen = 0;
+  _cleanup_close_ int dirfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+  if (dirfd < 0)
+    return brick_errno(err, "dup rootfs fd");
   const char *p = path;
   for (;;) {
     while (*p == '/')
@@ -55,28 +60,36 @@ int brick_open_in_root(int rootfd, const char *path, bool create, bool as_file, 
     bool last = end[strspn(end, "/")] == '\0';
     size_t clen = (size_t)(end - p);
     _cleanup_free_ char *comp = strndup(p, clen);
-    if (strcmp(comp, ".") && strcmp(comp, "..")) {
-      _cleanup_close_ int parent =
-          openat2_in_root(rootfd, plen ? prefix : "/", O_PATH | O_DIRECTORY, err);
-      if (parent < 0)
-        return -1;
-      if (last && as_file) {
-        int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0 && errno != EEXIST)
-          return brick_errno(err, "create %s in rootfs", path);
-        if (f >= 0)
-          close(f);
-      } else if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
-        return brick_errno(err, "mkdir %s in rootfs", path);
-      }
-    }
     prefix[plen++] = '/';
     memcpy(prefix + plen, p, clen);
     plen += clen;
     prefix[plen] = '\0';
     p = end;
+    if (!strcmp(comp, "."))
+      continue;
+    struct open_how step = {.flags = O_PATH | O_CLOEXEC,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int child = strcmp(comp, "..") ? brick_sys->openat2(dirfd, comp, &step, sizeof step) : -1;
+    if (child < 0 && errno == ENOENT) {
+      if (last && as_file) {
+        int f = openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0 && errno != EEXIST)
+          return brick_errno(err, "create %s in rootfs", path);
+        if (f >= 0)
+          close(f);
+      } else if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST) {
+        return brick_errno(err, "mkdir %s in rootfs", path);
+      }
+      child = brick_sys->openat2(dirfd, comp, &step, sizeof step);
+    }
+    if (child < 0)  /* a symlink, "..", or a race: resolve the prefix inside the root */
+      child = openat2_in_root(rootfd, prefix, O_PATH, err);
+    if (child < 0)
+      return -1;
+    close(dirfd);
+    dirfd = child;
   }
-  return openat2_in_root(rootfd, path, O_PATH, err);
+  return TAKE_FD(dirfd);
 }
 
 /* Flags of the mount under fd that a user namespace may not clear (the kernel locks
@@ -94,6 +107,14 @@ static unsigned long locked_flags(int fd) {
   if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
   if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
   return f;
+}
+
+static int remount_bind_fd(int fd, const char *dest, unsigned long flags, brick_err *err) {
+  char buf[64];
+  unsigned long keep = locked_flags(fd) & ~MS_RDONLY;
+  if (brick_sys->mount(NULL, FD_PATH(buf, fd), NULL, MS_REMOUNT | MS_BIND | flags | keep, NULL) < 0)
+    return brick_errno(err, "remount %s", dest);
+  return 0;
 }
 
 static int remount_bind(int rootfd, const char *dest, unsigned long flags, brick_err *err) {
@@ -156,6 +177,13 @@ static int mount_cgroup(int rootfd, const struct brick_mount *m, int destfd,
   DIR *d = opendir("/sys/fs/cgroup");
   if (!d)
     return brick_errno(err, "opendir /sys/fs/cgroup");
+  /* The tmpfs just mounted is ours: no symlink can be in it, so its entries are made
+   * and opened relative to one fd instead of resolving each path from the root. */
+  _cleanup_close_ int dfd = openat2_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, err);
+  if (dfd < 0) {
+    closedir(d);
+    return -1;
+  }
   int ret = 0;
   struct dirent *de;
   while ((de = readdir(d)) && ret == 0) {
@@ -163,38 +191,47 @@ static int mount_cgroup(int rootfd, const struct brick_mount *m, int destfd,
       continue;
     _cleanup_free_ char *host = xasprintf("/sys/fs/cgroup/%s", de->d_name);
     _cleanup_free_ char *inner = xasprintf("%s/%s", m->destination, de->d_name);
+    unsigned char type = de->d_type;
     struct stat st;
-    if (lstat(host, &st) < 0)
-      continue;
-    if (S_ISLNK(st.st_mode)) {
+    if (type == DT_UNKNOWN && lstat(host, &st) == 0)
+      type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    if (type == DT_LNK) {
       char target[256];
       ssize_t n = readlink(host, target, sizeof target - 1);
       if (n <= 0)
         continue;
       target[n] = '\0';
-      _cleanup_close_ int dfd = openat2_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY, err);
-      if (dfd < 0 || symlinkat(target, dfd, de->d_name) < 0) {
-        ret = dfd < 0 ? -1 : brick_errno(err, "symlink %s", inner);
-      }
+      if (symlinkat(target, dfd, de->d_name) < 0)
+        ret = brick_errno(err, "symlink %s", inner);
       continue;
     }
-    if (!S_ISDIR(st.st_mode))
+    if (type != DT_DIR)
       continue;
     _cleanup_free_ char *src = xasprintf("%s%s", host, ctx->cgroup_path ? ctx->cgroup_path : "");
     if (access(src, F_OK) < 0) {
       free(src);
       src = xstrdup(host); /* controller not joined (e.g. not used): show its root read-only */
     }
-    _cleanup_close_ int fd = brick_open_in_root(rootfd, inner, true, false, err);
+    if (mkdirat(dfd, de->d_name, 0755) < 0 && errno != EEXIST) {
+      ret = brick_errno(err, "mkdir %s", inner);
+      break;
+    }
+    _cleanup_close_ int fd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      ret = -1;
+      ret = brick_errno(err, "open %s", inner);
       break;
     }
     if (brick_sys->mount(src, FD_PATH(buf, fd), NULL, MS_BIND | MS_REC, NULL) < 0) {
       ret = brick_errno(err, "bind %s", src);
       break;
     }
-    ret = remount_bind(rootfd, inner, MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, err);
+    /* Reopen: fd still names the directory under the new bind, not the bind. */
+    _cleanup_close_ int top = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (top < 0) {
+      ret = brick_errno(err, "open %s", inner);
+      break;
+    }
+    ret = remount_bind_fd(top, inner, MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, err);
   }
   closedir(d);
   if (ret == 0 && ro)
