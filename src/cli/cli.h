@@ -14,6 +14,11 @@ struct brick_global {
   const char *store;         /* image store, default /var/lib/brick (BRICK_STORE overrides) */
 };
 
+/* Report a library error the way engines read it (--log/--log-format, and stderr), clear
+ * it, and return exit code 1. */
+struct brick_err;
+int cli_fail(struct brick_err *err);
+
 typedef int (*brick_cmd_fn)(const struct brick_global *g, int argc, char **argv);
 
 /* OCI verbs (cmd_oci.c). argv[0] is the verb name. */

@@ -87,12 +87,6 @@ static int emit(const struct brick_check_report *r, const struct output_opts *o)
   return 0;
 }
 
-static int fail(brick_err *err) {
-  fprintf(stderr, "brick: check: %s\n", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 static int load_json_file(const char *flag, const char *path, json_t **out, brick_err *err) {
   json_error_t jerr;
   *out = json_load_file(path, 0, &jerr);
@@ -112,10 +106,10 @@ static int check_config(const struct brick_global *g, const char *arg, const str
   else
     brick_errno(&err, "%s", arg);
   if (!path)
-    return fail(&err);
+    return cli_fail(&err);
   struct brick_check_report *r = brick_check_config_file(path, &err);
   if (!r)
-    return fail(&err);
+    return cli_fail(&err);
   int rc = emit(r, o);
   brick_check_report_free(r);
   return rc;
@@ -136,9 +130,9 @@ static int check_image(const struct brick_global *g, const char *arg, const char
   _cleanup_json_ json_t *config = NULL;
   _cleanup_json_ json_t *summary = NULL;
   if (config_path && load_json_file("--config", config_path, &config, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   if (summary_path && load_json_file("--scan-summary", summary_path, &summary, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
 
   struct brick_image_check_opts opts = {.rootfs = arg, .image_config = config,
                                         .scan_summary = summary};
@@ -149,10 +143,10 @@ static int check_image(const struct brick_global *g, const char *arg, const char
   struct brick_store *store = NULL;
   if (!is_dir) {
     if (brick_store_open(g->store, &store, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     if (brick_store_lookup(store, arg, &info, &err) < 0) {
       brick_store_close(store);
-      return fail(&err);
+      return cli_fail(&err);
     }
     opts.rootfs = info.rootfs;
     if (!config)
@@ -185,7 +179,7 @@ static int check_image(const struct brick_global *g, const char *arg, const char
   }
 #endif
   if (!r)
-    return fail(&err);
+    return cli_fail(&err);
   int rc = emit(r, o);
   brick_check_report_free(r);
   return rc;
@@ -272,7 +266,7 @@ int cmd_check(const struct brick_global *g, int argc, char **argv) {
     brick_err err = {0};
     struct brick_check_report *r = brick_check_host(&host, &err);
     if (!r)
-      return fail(&err);
+      return cli_fail(&err);
     int rc = emit(r, &o);
     brick_check_report_free(r);
     return rc;

@@ -18,12 +18,6 @@
 #include "runtime/defaults.h"
 #include "trust/image_trust.h"
 
-static int fail(brick_err *err) {
-  fprintf(stderr, "brick: %s\n", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 static int usage_error(const char *what, const char *msg) {
   fprintf(stderr, "brick: %s: %s (see brick %s --help)\n", what, msg, what);
   return 2;
@@ -154,7 +148,7 @@ static int image_import(const struct brick_global *g, int argc, char **argv) {
   brick_sig_blobs_free(given, trust.n_given);
   brick_import_kept_clear(&trust.kept);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
   printf("%s\n", info.id);
   brick_image_info_clear(&info);
   return 0;
@@ -189,13 +183,13 @@ static int image_ls(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   struct brick_image_info *list = NULL;
   size_t n = 0;
   int r = brick_store_list(s, &list, &n, &err);
   brick_store_close(s);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
   if (json) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
@@ -240,13 +234,13 @@ static int image_inspect(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   json_t *out = json_array();
   int ret = 0;
   for (int i = optind; i < argc; i++) {
     struct brick_image_info info;
     if (brick_store_lookup(s, argv[i], &info, &err) < 0) {
-      ret = fail(&err);
+      ret = cli_fail(&err);
       continue;
     }
     json_array_append_new(out, info_json(&info, true));
@@ -283,11 +277,11 @@ static int image_rm(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   int ret = 0;
   for (int i = optind; i < argc; i++)
     if (brick_store_remove(s, argv[i], force, &err) < 0)
-      ret = fail(&err);
+      ret = cli_fail(&err);
   brick_store_close(s);
   return ret;
 }
@@ -307,10 +301,10 @@ static int image_tag(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   int r = brick_store_tag(s, argv[optind], argv[optind + 1], &err);
   brick_store_close(s);
-  return r < 0 ? fail(&err) : 0;
+  return r < 0 ? cli_fail(&err) : 0;
 }
 
 static int image_prune(const struct brick_global *g, int argc, char **argv) {
@@ -329,12 +323,12 @@ static int image_prune(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   struct brick_prune_report rep;
   int r = brick_store_prune(s, &rep, &err);
   brick_store_close(s);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
   char size[32];
   human_size(rep.bytes, size, sizeof size);
   printf("removed %zu blobs (%s), %zu rootfs, %zu staging directories\n", rep.blobs, size,
@@ -479,17 +473,17 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
 
   struct brick_store *s = NULL;
   if (open_store(g, &s, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   struct brick_image_info img;
   if (brick_store_lookup(s, image, &img, &err) < 0) {
     brick_store_close(s);
-    return fail(&err);
+    return cli_fail(&err);
   }
   struct brick_trust_settings trust = {0};
   if (brick_trust_check_start(s, &img, &trust, &err) < 0) {
     brick_image_info_clear(&img);
     brick_store_close(s);
-    return fail(&err);
+    return cli_fail(&err);
   }
   json_t *base = brick_default_config(geteuid() != 0);
   if (!base) {
@@ -504,7 +498,7 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
   brick_image_info_clear(&img);
   brick_store_close(s);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
 
   struct brick_create_opts co = {
       .state_root = g->root,
@@ -550,14 +544,14 @@ int cmd_image_run(const struct brick_global *g, int argc, char **argv, bool crea
     }
   }
   if (r < 0) {
-    int ret = fail(&err);
+    int ret = cli_fail(&err);
     /* the runtime owns the bundle once the container exists; otherwise clean up here */
     brick_err derr = {0};
     if (brick_container_delete(g->root, ro.id, true, &derr) < 0)
       brick_error_clear(&derr);
     struct stat st;
     if (stat(bundle, &st) == 0 && brick_bundle_destroy(bundle, &derr) < 0)
-      fail(&derr);
+      cli_fail(&derr);
     return ret;
   }
   if (create_only || detach) {

@@ -18,12 +18,6 @@
 #include "../lib/seccomp/seccomp.h"
 #include "cli.h"
 
-static int fail(brick_err *err) {
-  brick_log_error("%s", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 static int usage_error(const char *verb, const char *msg) {
   fprintf(stderr, "brick %s: %s (see brick %s --help)\n", verb, msg, verb);
   return 2;
@@ -103,7 +97,7 @@ int cmd_create(const struct brick_global *g, int argc, char **argv) {
     return r < 0 ? 0 : r;
   brick_err err = {0};
   if (brick_container_create(&o, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   return 0;
 }
 
@@ -118,7 +112,7 @@ int cmd_run(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   int status = 0;
   if (brick_container_run(&o, detach, &status, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   return status;
 }
 
@@ -142,7 +136,7 @@ int cmd_start(const struct brick_global *g, int argc, char **argv) {
   if (!id)
     return want_help(argc, argv) ? 0 : 2;
   brick_err err = {0};
-  return brick_container_start(g->root, id, &err) < 0 ? fail(&err) : 0;
+  return brick_container_start(g->root, id, &err) < 0 ? cli_fail(&err) : 0;
 }
 
 int cmd_state(const struct brick_global *g, int argc, char **argv) {
@@ -152,7 +146,7 @@ int cmd_state(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   json_t *st = NULL;
   if (brick_container_state(g->root, id, &st, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   json_dumpf(st, stdout, JSON_INDENT(2));
   putchar('\n');
   json_decref(st);
@@ -164,7 +158,7 @@ int cmd_pause(const struct brick_global *g, int argc, char **argv) {
   if (!id)
     return want_help(argc, argv) ? 0 : 2;
   brick_err err = {0};
-  return brick_container_pause(g->root, id, true, &err) < 0 ? fail(&err) : 0;
+  return brick_container_pause(g->root, id, true, &err) < 0 ? cli_fail(&err) : 0;
 }
 
 int cmd_resume(const struct brick_global *g, int argc, char **argv) {
@@ -172,7 +166,7 @@ int cmd_resume(const struct brick_global *g, int argc, char **argv) {
   if (!id)
     return want_help(argc, argv) ? 0 : 2;
   brick_err err = {0};
-  return brick_container_pause(g->root, id, false, &err) < 0 ? fail(&err) : 0;
+  return brick_container_pause(g->root, id, false, &err) < 0 ? cli_fail(&err) : 0;
 }
 
 static int parse_signal(const char *s) {
@@ -226,7 +220,7 @@ int cmd_kill(const struct brick_global *g, int argc, char **argv) {
     return 2;
   }
   brick_err err = {0};
-  return brick_container_kill(g->root, argv[optind], sig, all, &err) < 0 ? fail(&err) : 0;
+  return brick_container_kill(g->root, argv[optind], sig, all, &err) < 0 ? cli_fail(&err) : 0;
 }
 
 int cmd_delete(const struct brick_global *g, int argc, char **argv) {
@@ -256,7 +250,7 @@ int cmd_delete(const struct brick_global *g, int argc, char **argv) {
         brick_error_clear(&err);
         continue;
       }
-      ret = fail(&err);
+      ret = cli_fail(&err);
     }
   }
   return ret;
@@ -296,7 +290,7 @@ int cmd_list(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   _cleanup_strv_ char **ids = NULL;
   if (brick_container_list(g->root, &ids, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   json_t *arr = json_array();
   if (!json && !quiet)
     printf("%-24s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
@@ -348,7 +342,7 @@ int cmd_ps(const struct brick_global *g, int argc, char **argv) {
   pid_t *pids = NULL;
   size_t n = 0;
   if (brick_container_pids(g->root, argv[optind], &pids, &n, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   if (json) {
     printf("[");
     for (size_t i = 0; i < n; i++)
@@ -481,7 +475,7 @@ int cmd_exec(const struct brick_global *g, int argc, char **argv) {
   int status = 0;
   if (brick_container_exec(&o, &status, &err) < 0) {
     brick_exec_opts_clear(&o);
-    return fail(&err);
+    return cli_fail(&err);
   }
   brick_exec_opts_clear(&o);
   return status;

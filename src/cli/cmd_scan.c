@@ -11,12 +11,6 @@
 #include "../lib/scan/scan.h"
 #include "cli.h"
 
-static int fail(brick_err *err) {
-  fprintf(stderr, "brick: %s\n", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 static char *default_db(const struct brick_global *g, const char *flag) {
   if (flag)
     return xstrdup(flag);
@@ -85,7 +79,7 @@ int cmd_db(const struct brick_global *g, int argc, char **argv) {
   if (!strcmp(sub, "info")) {
     struct brick_vulndb *db = NULL;
     if (brick_vulndb_open(path, false, &db, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     printf("%s: %zu records\n", path, brick_vulndb_count(db));
     brick_vulndb_close(db);
     return 0;
@@ -103,11 +97,11 @@ int cmd_db(const struct brick_global *g, int argc, char **argv) {
   if (slash && slash != dir) {
     *slash = '\0';
     if (brick_mkdir_p(dir, 0755, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
   }
   struct brick_vulndb *db = NULL;
   if (brick_vulndb_open(path, true, &db, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   struct brick_import_stats st;
   int r = brick_vulndb_import(db, argv + optind, (size_t)(argc - optind),
                               progress ? progress_bar : NULL, NULL, &st, &err);
@@ -116,7 +110,7 @@ int cmd_db(const struct brick_global *g, int argc, char **argv) {
   size_t total = r == 0 ? brick_vulndb_count(db) : 0;
   brick_vulndb_close(db);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
   printf("imported %zu of %zu records (%zu skipped: older or no supported ecosystem); %zu in %s\n",
          st.stored, st.records, st.skipped, total, path);
   return 0;
@@ -420,7 +414,7 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
     return 2;
   }
   if (ignore_file && brick_ignore_load(ignore_file, &o.ignore, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   /* reports are large: write them in few, big blocks (before any output) */
   static char out_buffer[1 << 20];
   setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
@@ -451,7 +445,7 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
   if (rc < 0) {
     free_results(res, n);
     brick_ignore_free(&o.ignore);
-    return fail(&err);
+    return cli_fail(&err);
   }
 
   /* --package needs no vulnerability data */
@@ -468,7 +462,7 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
     free(o.db_path);
     free_results(res, n);
     brick_ignore_free(&o.ignore);
-    return fail(&err);
+    return cli_fail(&err);
   }
   /* table and JSON reports are written target by target, each target's findings freed
    * once written: a fleet's findings never all sit in memory. The other formats (and
@@ -509,7 +503,7 @@ int cmd_scan(const struct brick_global *g, int argc, char **argv) {
   if (rc < 0) {
     free_results(res, n);
     brick_ignore_free(&o.ignore);
-    return fail(&err);
+    return cli_fail(&err);
   }
 
   int exit_status = 0;

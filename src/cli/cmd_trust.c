@@ -13,12 +13,6 @@
 #include "trust/image_trust.h"
 #include "trust/trust.h"
 
-static int fail(brick_err *err) {
-  fprintf(stderr, "brick: %s\n", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *usage, const char *fmt, ...) {
@@ -143,7 +137,7 @@ int cmd_sign(const struct brick_global *g, int argc, char **argv) {
   struct store_image si = {0};
   if (read_manifest(g, argv[optind], &manifest, &mlen, &dir, &si, &err) < 0) {
     store_image_clear(&si);
-    return fail(&err);
+    return cli_fail(&err);
   }
   if (!identity && si.s && si.img.names && si.img.names[0])
     identity = si.img.names[0];
@@ -169,10 +163,10 @@ static int sign_and_store(struct store_image *si, const char *identity, const ch
                   : brick_sigstore_sign(key, getenv("BRICK_KEY_PASSWORD"), identity,
                                         (unsigned char *)manifest, mlen, &sig, &sig_len, &err);
   if (r < 0)
-    return fail(&err);
+    return cli_fail(&err);
   if (output) {
     if (brick_write_file_atomic(output, sig, sig_len, 0644, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     printf("%s\n", output);
     return 0;
   }
@@ -183,7 +177,7 @@ static int sign_and_store(struct store_image *si, const char *identity, const ch
     if (lookaside)
       base = xstrdup(lookaside);
     else if (brick_registries_d_lookaside(registries_d, identity, true, &base, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     if (!base) {
       fprintf(stderr, "brick: %s: no lookaside store configured for %s\n", registries_d,
               identity);
@@ -191,14 +185,14 @@ static int sign_and_store(struct store_image *si, const char *identity, const ch
     }
     if (brick_manifest_digest((unsigned char *)manifest, mlen, &digest, &err) < 0 ||
         brick_lookaside_dir(base, identity, digest, &target, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
   } else if (dir) {
     target = xstrdup(dir);
   } else if (si->s) {
     struct brick_store_sig keep = {sig, sig_len};
     size_t added = 0;
     if (brick_store_signatures_add(si->s, si->img.id, &keep, 1, &added, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     _cleanup_free_ char *sdir = brick_store_signature_dir(si->s, si->img.id);
     printf("%s%s\n", sdir, added ? "" : " (already there)");
     return 0;
@@ -209,7 +203,7 @@ static int sign_and_store(struct store_image *si, const char *identity, const ch
   }
   _cleanup_free_ char *written = NULL;
   if (brick_sigs_write_next(target, sig, sig_len, &written, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   printf("%s\n", written);
   return 0;
 }
@@ -267,7 +261,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
   if (read_manifest(g, argv[optind], &manifest, &mlen, &dir, &si, &err) < 0 ||
       brick_manifest_digest((unsigned char *)manifest, mlen, &digest, &err) < 0) {
     store_image_clear(&si);
-    return fail(&err);
+    return cli_fail(&err);
   }
   if (si.s) {
     /* the image's own signatures, unless the caller pointed elsewhere */
@@ -291,7 +285,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
     char *data;
     size_t len;
     if (brick_read_file(key_files[i], &data, &len, &err) < 0) {
-      fail(&err);
+      cli_fail(&err);
       goto out;
     }
     struct brick_sig_blob b = {(unsigned char *)data, len};
@@ -307,7 +301,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
       char *data;
       size_t len;
       if (brick_read_file(*f, &data, &len, &err) < 0) {
-        fail(&err);
+        cli_fail(&err);
         goto out;
       }
       sigs = xrealloc(sigs, (n_sigs + 1) * sizeof *sigs);
@@ -319,7 +313,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
       from = xstrdup(sign_dir);
     } else if (lookaside) {
       if (brick_lookaside_dir(lookaside, identity, digest, &from, &err) < 0) {
-        fail(&err);
+        cli_fail(&err);
         goto out;
       }
     }
@@ -331,7 +325,7 @@ int cmd_verify(const struct brick_global *g, int argc, char **argv) {
     else
       r = brick_sigs_read_dir(dir, &sigs, &n_sigs, &err);
     if (r < 0) {
-      fail(&err);
+      cli_fail(&err);
       goto out;
     }
   }
@@ -425,7 +419,7 @@ int cmd_key(const struct brick_global *g, int argc, char **argv) {
     return usage_error(key_usage, "key generate: unexpected argument");
   brick_err err = {0};
   if (brick_key_generate(prefix, getenv("BRICK_KEY_PASSWORD"), &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   printf("%s.key\n%s.pub\n", prefix, prefix);
   return 0;
 }
@@ -472,7 +466,7 @@ static int policy_image(bool show, const char *policy_path, struct store_image *
   if (!show) {
     struct brick_trust_settings t = {.policy_path = policy_path};
     if (brick_trust_check_start(si->s, &si->img, &t, &err) < 0)
-      return fail(&err);
+      return cli_fail(&err);
     printf("accepted: image %s (%.12s)\n", si->img.names && si->img.names[0]
                                                 ? si->img.names[0] : si->img.id, si->img.id);
     return 0;
@@ -484,7 +478,7 @@ static int policy_image(bool show, const char *policy_path, struct store_image *
   if (brick_policy_load(policy_path, &p, &err) < 0 ||
       brick_policy_explain(p, transport, reference, &out, &err) < 0) {
     brick_policy_free(p);
-    return fail(&err);
+    return cli_fail(&err);
   }
   brick_policy_free(p);
   _cleanup_free_ char *sigdir = brick_store_signature_dir(si->s, si->img.id);
@@ -492,7 +486,7 @@ static int policy_image(bool show, const char *policy_path, struct store_image *
   size_t n = 0;
   if (brick_sigs_read_dir(sigdir, &sigs, &n, &err) < 0) {
     json_decref(out);
-    return fail(&err);
+    return cli_fail(&err);
   }
   brick_sig_blobs_free(sigs, n);
   json_object_set_new(out, "image", json_pack("{s:s, s:s, s:I, s:s}", "id", si->img.id,
@@ -549,12 +543,12 @@ int cmd_policy(const struct brick_global *g, int argc, char **argv) {
   brick_err err = {0};
   struct brick_policy *p = NULL;
   if (brick_policy_load(policy_path, &p, &err) < 0)
-    return fail(&err);
+    return cli_fail(&err);
   int ret = 1;
   if (show) {
     json_t *out = NULL;
     if (brick_policy_explain(p, transport, ref, &out, &err) < 0) {
-      fail(&err);
+      cli_fail(&err);
     } else {
       char *s = json_dumps(out, JSON_INDENT(2));
       if (s)
@@ -606,7 +600,7 @@ int cmd_policy(const struct brick_global *g, int argc, char **argv) {
   ret = 0;
   goto out;
 fail:
-  fail(&err);
+  cli_fail(&err);
 out:
   brick_sig_blobs_free(sigs, n_sigs);
   brick_policy_free(p);

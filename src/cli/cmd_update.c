@@ -12,12 +12,6 @@
 #include "../lib/runtime/ops.h"
 #include "cli.h"
 
-static int fail(brick_err *err) {
-  brick_log_error("%s", brick_error_msg(err));
-  brick_error_clear(err);
-  return 1;
-}
-
 /* "512m", "1g", "-1", "1024" → bytes (runc's units are binary). */
 static int parse_bytes(const char *s, json_int_t *out) {
   char *end;
@@ -134,7 +128,7 @@ int cmd_update(const struct brick_global *g, int argc, char **argv) {
     res = doc;
   }
   brick_err err = {0};
-  return brick_container_update(g->root, argv[optind], res, &err) < 0 ? fail(&err) : 0;
+  return brick_container_update(g->root, argv[optind], res, &err) < 0 ? cli_fail(&err) : 0;
 }
 
 static volatile sig_atomic_t stop_events;
@@ -184,7 +178,7 @@ int cmd_events(const struct brick_global *g, int argc, char **argv) {
     brick_err err = {0};
     json_t *ev = NULL;
     if (brick_container_stats(g->root, argv[optind], &ev, &err) < 0)
-      return once ? fail(&err) : (brick_error_clear(&err), 0);
+      return once ? cli_fail(&err) : (brick_error_clear(&err), 0);
     json_dumpf(ev, stdout, JSON_COMPACT);
     putchar('\n');
     fflush(stdout);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/core/error.h"
 #include "../lib/core/log.h"
 #include "cli.h"
 
