@@ -14,6 +14,7 @@
 
 #include "core/sys.h"
 #include "core/util.h"
+#include "runtime/defaults.h"
 
 /* mount(2) accepts a magic link as its target: the kernel follows it to the very object
  * we resolved safely, so no path string is ever re-resolved by the kernel. */
@@ -413,18 +414,14 @@ static int setup_dev(int rootfd, const struct brick_spec *spec, const struct bri
   return 0;
 }
 
-/* Over /mnt (rarely used by hooks; the host's /tmp stays visible to createContainer
- * hooks), in this private mount namespace only. */
-#define BRICK_STAGE_DIR "/mnt"
-#define BRICK_STAGED_ROOTFS BRICK_STAGE_DIR "/.brick-rootfs"
-#define BRICK_STAGED_LAYERS BRICK_STAGE_DIR "/.brick-layers"
-#define BRICK_ANNOTATION_OVERLAY_UPPER_KEY "run.oci.brick.overlay.upper"
-#define BRICK_ANNOTATION_OVERLAY_WORK_KEY "run.oci.brick.overlay.work"
-
 /* In a new user namespace the container's root may be unable to reach the bundle's
  * path (a 0700 parent directory). Then the rootfs (or the overlay's directories) arrive
- * from the parent as detached mounts and are attached beneath a tmpfs of our own over
- * /mnt in this private mount namespace; the old root, /mnt included, goes at pivot_root. */
+ * from the parent as detached mounts and are attached beneath a tmpfs of our own, in this
+ * private mount namespace only, over /mnt (rarely used by hooks, so createContainer hooks
+ * still see the host's /tmp) or /tmp where there is no /mnt. The old root goes at
+ * pivot_root, staging included. */
+static char staged_rootfs[32], staged_layers[32];
+
 static bool reachable(const char *path) {
   int fd = open(path, O_PATH | O_CLOEXEC);
   if (fd < 0)
@@ -434,13 +431,15 @@ static bool reachable(const char *path) {
 }
 
 static int ensure_staging(brick_err *err) {
-  static bool mounted;
-  if (mounted)
+  if (staged_rootfs[0])
     return 0;
-  if (brick_sys->mount("tmpfs", BRICK_STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+  struct stat st;
+  const char *dir = stat("/mnt", &st) == 0 && S_ISDIR(st.st_mode) ? "/mnt" : "/tmp";
+  if (brick_sys->mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                        "mode=700,size=16k") < 0)
-    return brick_errno(err, "mount the rootfs staging tmpfs on %s", BRICK_STAGE_DIR);
-  mounted = true;
+    return brick_errno(err, "mount the rootfs staging tmpfs on %s", dir);
+  snprintf(staged_rootfs, sizeof staged_rootfs, "%s/.brick-rootfs", dir);
+  snprintf(staged_layers, sizeof staged_layers, "%s/.brick-layers", dir);
   return 0;
 }
 
@@ -466,17 +465,17 @@ static int mount_overlay(const struct brick_rootfs_ctx *ctx, brick_err *err) {
     const char *us = strrchr(upper, '/'), *ws = strrchr(work, '/');
     if (!us || !ws || us - upper != ws - work || strncmp(upper, work, (size_t)(us - upper)))
       return brick_error(err, 0, "annotations: %s and %s must be in the same directory",
-                         BRICK_ANNOTATION_OVERLAY_UPPER_KEY, BRICK_ANNOTATION_OVERLAY_WORK_KEY);
+                         BRICK_ANNOTATION_OVERLAY_UPPER, BRICK_ANNOTATION_OVERLAY_WORK);
     _cleanup_close_ int dfd = ctx->get_idmapped(ctx->opaque, -3, err);
     if (dfd < 0)
       return brick_error_prefix(err, "overlay directories");
     if (ensure_staging(err) < 0)
       return -1;
-    if (mkdir(BRICK_STAGED_LAYERS, 0700) < 0 ||
-        brick_sys->move_mount(dfd, "", AT_FDCWD, BRICK_STAGED_LAYERS, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-      return brick_errno(err, "attach overlay directories on %s", BRICK_STAGED_LAYERS);
-    upper = staged_upper = xasprintf("%s%s", BRICK_STAGED_LAYERS, us);
-    work = staged_work = xasprintf("%s%s", BRICK_STAGED_LAYERS, ws);
+    if (mkdir(staged_layers, 0700) < 0 ||
+        brick_sys->move_mount(dfd, "", AT_FDCWD, staged_layers, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return brick_errno(err, "attach overlay directories on %s", staged_layers);
+    upper = staged_upper = xasprintf("%s%s", staged_layers, us);
+    work = staged_work = xasprintf("%s%s", staged_layers, ws);
   }
   if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
     return brick_error(err, 0, "overlay paths must not contain ',' or ':'");
@@ -493,9 +492,9 @@ static int stage_rootfs(struct brick_rootfs_ctx *ctx, brick_err *err) {
     return 0;
   if (ensure_staging(err) < 0)
     return -1;
-  if (mkdir(BRICK_STAGED_ROOTFS, 0700) < 0)
-    return brick_errno(err, "mkdir %s", BRICK_STAGED_ROOTFS);
-  ctx->rootfs = BRICK_STAGED_ROOTFS;
+  if (mkdir(staged_rootfs, 0700) < 0)
+    return brick_errno(err, "mkdir %s", staged_rootfs);
+  ctx->rootfs = staged_rootfs;
   return 0;
 }
 
