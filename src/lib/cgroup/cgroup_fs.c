@@ -226,3 +226,19 @@ bool cg_dir_has_prefix(const char *dir, const char *prefix) {
   closedir(d);
   return found;
 }
+
+int cg_check_memory_before_update(const char *dir, const char *usage_file,
+                                  const struct brick_resources *r, bool update, brick_err *err) {
+  if (!update || !r->memory.has_check_before_update || !r->memory.check_before_update ||
+      !r->memory.has_limit || r->memory.limit <= 0)
+    return 0;
+  uint64_t usage;
+  if (cg_read_u64(dir, usage_file, &usage, err) < 0)
+    return brick_error_prefix(err, "linux.resources.memory.checkBeforeUpdate");
+  if ((uint64_t)r->memory.limit < usage)
+    return brick_error(err, EBUSY,
+                       "linux.resources.memory.limit: new limit %" PRId64
+                       " is below the current usage %" PRIu64 " (checkBeforeUpdate)",
+                       r->memory.limit, usage);
+  return 0;
+}

@@ -78,6 +78,10 @@ int cg_write_u64(const char *dir, const char *file, uint64_t v, const char *what
 int cg_read(const char *dir, const char *file, char **out, brick_err *err);
 /* Read a single unsigned number; "max" reads as UINT64_MAX. */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, brick_err *err);
+/* memory.checkBeforeUpdate: refuse an update whose limit is below the usage in
+ * dir/usage_file (memory.usage_in_bytes on v1, memory.current on v2). */
+int cg_check_memory_before_update(const char *dir, const char *usage_file,
+                                  const struct brick_resources *r, bool update, brick_err *err);
 /* Value of "key N" in a flat-keyed file (memory.stat, cpu.stat, cgroup.events). */
 int cg_read_keyed(const char *dir, const char *file, const char *key, uint64_t *out,
                   brick_err *err);

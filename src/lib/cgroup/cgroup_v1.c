@@ -174,17 +174,8 @@ static int apply_memory(const struct cg_v1_dirs *d, const struct brick_resources
                         brick_err *err) {
   const char *mem = d->dir[CG_MEMORY];
   char v[32];
-  if (update && r->memory.has_check_before_update && r->memory.check_before_update &&
-      r->memory.has_limit && r->memory.limit > 0) {
-    uint64_t usage;
-    if (cg_read_u64(mem, "memory.usage_in_bytes", &usage, err) < 0)
-      return brick_error_prefix(err, "linux.resources.memory.checkBeforeUpdate");
-    if ((uint64_t)r->memory.limit < usage)
-      return brick_error(err, EBUSY,
-                         "linux.resources.memory.limit: new limit %" PRId64
-                         " is below the current usage %" PRIu64 " (checkBeforeUpdate)",
-                         r->memory.limit, usage);
-  }
+  if (cg_check_memory_before_update(mem, "memory.usage_in_bytes", r, update, err) < 0)
+    return -1;
   bool swap_file = cg_file_exists(mem, "memory.memsw.limit_in_bytes");
   bool swap_wanted = r->memory.has_swap && r->memory.swap != 0;
   if (swap_wanted && !swap_file && r->memory.swap >= 0)

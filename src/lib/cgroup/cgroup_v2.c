@@ -241,17 +241,8 @@ int cg_v2_apply_unified(const char *dir, const struct brick_resources *r, brick_
 static int apply_memory(const char *dir, const struct brick_resources *r, bool update,
                         brick_err *err) {
   char v[32];
-  if (update && r->memory.has_check_before_update && r->memory.check_before_update &&
-      r->memory.has_limit && r->memory.limit > 0) {
-    uint64_t usage;
-    if (cg_read_u64(dir, "memory.current", &usage, err) < 0)
-      return brick_error_prefix(err, "linux.resources.memory.checkBeforeUpdate");
-    if ((uint64_t)r->memory.limit < usage)
-      return brick_error(err, EBUSY,
-                         "linux.resources.memory.limit: new limit %" PRId64
-                         " is below the current usage %" PRIu64 " (checkBeforeUpdate)",
-                         r->memory.limit, usage);
-  }
+  if (cg_check_memory_before_update(dir, "memory.current", r, update, err) < 0)
+    return -1;
   char swap[32];
   int swap_r = cg_v2_swap(r, swap, sizeof(swap), err);
   if (swap_r < 0)

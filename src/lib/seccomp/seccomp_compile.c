@@ -185,7 +185,7 @@ int seccomp_compile(const struct brick_seccomp *cfg, struct brick_seccomp_prog *
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
   /* A syscall from an ABI the profile does not list (i386 via int $0x80, x32) fails with
    * ENOSYS instead of killing the process: programs probing for a 32-bit path get an
-   * ordinary "not implemented" and fall back, and nothing of the blocked ABI runs. */
+   * ordinary ENOSYS and fall back, and nothing of the blocked ABI runs. */
   if (rc >= 0)
     rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
   if (rc < 0)

@@ -1,7 +1,7 @@
 /* brick's default seccomp profile, as data.
  *
  * Shape: the default action is SCMP_ACT_ERRNO(ENOSYS), so a syscall nobody listed
- * (including every syscall newer than this table) fails as "not implemented" and libc
+ * (including every syscall newer than this table) fails with ENOSYS and libc
  * falls back to an older interface. The syscalls an ordinary program needs are listed
  * as allowed. The dangerous ones are listed too, as SCMP_ACT_ERRNO(EPERM), so the intent
  * is visible in `brick spec` output and callers get the errno they would get from a

@@ -71,6 +71,10 @@ struct brick_signed_identity {
 const char *brick_identity_type_name(enum brick_identity_type t);
 /* Parse a signedIdentity object (strict: unknown members reject). */
 int brick_identity_parse(json_t *j, struct brick_signed_identity *out, brick_err *err);
+/* A policy object's "type" member as an index into names (what: "requirement" or
+ * "signedIdentity", for the message). */
+int brick_policy_type_index(json_t *j, const char *const *names, size_t n, const char *what,
+                            size_t *index, brick_err *err);
 void brick_identity_clear(struct brick_signed_identity *id);
 /* image_ref: the image's docker reference (normalized, NULL when the transport has
  * none); sig_ref: the signature's critical.identity.docker-reference. */

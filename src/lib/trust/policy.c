@@ -139,18 +139,9 @@ static int parse_identity_member(json_t *j, struct brick_requirement *r, brick_e
 
 static int parse_requirement(json_t *j, struct brick_requirement *r, brick_err *err) {
   *r = (struct brick_requirement){0};
-  if (!json_is_object(j))
-    return brick_error(err, 0, "expected an object");
-  json_t *t = json_object_get(j, "type");
-  if (!json_is_string(t))
-    return brick_error(err, 0, "type: missing or not a string");
-  const char *ts = json_string_value(t);
   size_t i;
-  for (i = 0; i < ARRAY_SIZE(req_names); i++)
-    if (!strcmp(ts, req_names[i]))
-      break;
-  if (i == ARRAY_SIZE(req_names))
-    return brick_error(err, 0, "type: unknown requirement type \"%s\"", ts);
+  if (brick_policy_type_index(j, req_names, ARRAY_SIZE(req_names), "requirement", &i, err) < 0)
+    return -1;
   r->type = (enum brick_req_type)i;
   r->raw = json_incref(j);
   int present = 0;

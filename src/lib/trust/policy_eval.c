@@ -45,7 +45,7 @@ static int eval_signatures(const struct brick_requirement *r, const char *docker
     return brick_error(err, 0, "%s", r->unsupported);
   if (r->type == BRICK_REQ_SIGNED_BY && strcmp(r->key_type, "GPGKeys") &&
       strcmp(r->key_type, "signedByGPGKeys"))
-    return brick_error(err, 0, "keyType \"%s\" is not implemented (use GPGKeys)", r->key_type);
+    return brick_error(err, 0, "keyType \"%s\" is not supported (use GPGKeys)", r->key_type);
   bool want_sigstore = r->type == BRICK_REQ_SIGSTORE_SIGNED;
   size_t relevant = 0;
   for (size_t i = 0; i < n_sigs; i++)

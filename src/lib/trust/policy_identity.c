@@ -47,20 +47,27 @@ static int want_string(json_t *j, const char *key, char **out, brick_err *err) {
   return 0;
 }
 
-int brick_identity_parse(json_t *j, struct brick_signed_identity *out, brick_err *err) {
-  *out = (struct brick_signed_identity){0};
+int brick_policy_type_index(json_t *j, const char *const *names, size_t n, const char *what,
+                            size_t *index, brick_err *err) {
   if (!json_is_object(j))
     return brick_error(err, 0, "expected an object");
   json_t *t = json_object_get(j, "type");
   if (!json_is_string(t))
     return brick_error(err, 0, "type: missing or not a string");
   const char *ts = json_string_value(t);
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(ts, names[i])) {
+      *index = i;
+      return 0;
+    }
+  return brick_error(err, 0, "type: unknown %s type \"%s\"", what, ts);
+}
+
+int brick_identity_parse(json_t *j, struct brick_signed_identity *out, brick_err *err) {
+  *out = (struct brick_signed_identity){0};
   size_t i;
-  for (i = 0; i < ARRAY_SIZE(type_names); i++)
-    if (!strcmp(ts, type_names[i]))
-      break;
-  if (i == ARRAY_SIZE(type_names))
-    return brick_error(err, 0, "type: unknown signedIdentity type \"%s\"", ts);
+  if (brick_policy_type_index(j, type_names, ARRAY_SIZE(type_names), "signedIdentity", &i, err) < 0)
+    return -1;
   struct brick_signed_identity id = {.type = (enum brick_identity_type)i};
   const char *allowed[3] = {"type", NULL, NULL};
   switch (id.type) {
@@ -123,7 +130,7 @@ int brick_identity_parse(json_t *j, struct brick_signed_identity *out, brick_err
         ok = true;
     if (!ok) {
       brick_identity_clear(&id);
-      return brick_error(err, 0, "unknown member \"%s\" for %s", key, ts);
+      return brick_error(err, 0, "unknown member \"%s\" for %s", key, type_names[i]);
     }
   }
   *out = id;
