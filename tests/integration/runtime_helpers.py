@@ -248,3 +248,17 @@ def traversable_bundle_factory(brick, request):
 
     make.top = top
     return make
+
+
+def procs_with_arg(token):
+    """Pids whose command line contains token (to find leaked container processes)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if token.encode() in f.read():
+                        found.append(int(d))
+            except OSError:
+                pass
+    return found

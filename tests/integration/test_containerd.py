@@ -27,6 +27,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from runtime_helpers import procs_with_arg  # noqa: E402
 from conftest import BRICK, make_rootfs  # noqa: E402
 
 CONTAINERD = shutil.which("containerd")
@@ -164,19 +165,6 @@ def remove(cd, cid):
     cd("task", "kill", "-s", "KILL", cid)
     cd("task", "delete", "-f", cid)
     cd("container", "rm", cid)
-
-
-def procs_with_arg(token):
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if token.encode() in f.read():
-                        found.append(int(d))
-            except OSError:
-                pass
-    return found
 
 
 # ---- scenarios -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from runtime_helpers import procs_with_arg  # noqa: E402
 from conftest import BRICK, make_rootfs  # noqa: E402
 
 PODMAN = shutil.which("podman")
@@ -158,19 +159,6 @@ def host_cgroup_file(pid, controller, fname):
             if controller in ctrls.split(","):
                 return f"/sys/fs/cgroup/{controller}{path}/{fname}"
     return None
-
-
-def procs_with_arg(token):
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if token.encode() in f.read():
-                        found.append(int(d))
-            except OSError:
-                pass
-    return found
 
 
 # ---- scenarios: each takes (podman, runtime path) and asserts ------------------------------

@@ -452,6 +452,17 @@ static int remove_path(const char *p, brick_err *err) {
   return 0;
 }
 
+/* Remove dir/name for each name, counting what went; stops at the first failure. */
+static int remove_each(const char *dir, char **names, size_t *count, brick_err *err) {
+  for (size_t i = 0; names && names[i]; i++) {
+    _cleanup_free_ char *p = xasprintf("%s/%s", dir, names[i]);
+    if (remove_path(p, err) < 0)
+      return -1;
+    (*count)++;
+  }
+  return 0;
+}
+
 /* Every blob digest hex and rootfs hex the remaining records reference. */
 static int referenced(struct brick_store *s, json_t **blobs, json_t **rootfs, brick_err *err) {
   _cleanup_strv_ char **ids = NULL;
@@ -528,12 +539,7 @@ static int gc_locked(struct brick_store *s, struct brick_prune_report *rep, bool
       brick_strv_push(&doomed, de->d_name);
   }
   closedir(d);
-  for (size_t i = 0; doomed && doomed[i] && ret == 0; i++) {
-    _cleanup_free_ char *p = xasprintf("%s/%s", rdir, doomed[i]);
-    ret = brick_rm_rf(p, err);
-    if (ret == 0)
-      rep->rootfs++;
-  }
+  ret = remove_each(rdir, doomed, &rep->rootfs, err);
   brick_strv_free(doomed);
   if (ret == 0)
     ret = brick_store_signatures_gc_locked(s, err);
@@ -555,12 +561,7 @@ static int gc_locked(struct brick_store *s, struct brick_prune_report *rep, bool
     brick_strv_push(&doomed, de->d_name);
   }
   closedir(d);
-  for (size_t i = 0; doomed && doomed[i] && ret == 0; i++) {
-    _cleanup_free_ char *p = xasprintf("%s/%s", tdir, doomed[i]);
-    ret = remove_path(p, err);
-    if (ret == 0)
-      rep->tmp++;
-  }
+  ret = remove_each(tdir, doomed, &rep->tmp, err);
   brick_strv_free(doomed);
   return ret;
 }
