@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 
 pkgs="meson ninja-build gcc pkg-config libjansson-dev libseccomp-dev libcap-dev libselinux1-dev
-      libarchive-dev libssl-dev libgpgme-dev libsqlite3-dev libcmocka-dev libyaml-dev
+      libarchive-dev libssl-dev libgpgme-dev libsqlite3-dev libcmocka-dev libyaml-dev libsystemd-dev
       busybox-static libcap2-bin python3"
 missing=$(for p in $pkgs; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"; done)
 if [ -n "$missing" ]; then

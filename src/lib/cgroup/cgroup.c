@@ -167,13 +167,18 @@ static int precheck(const struct brick_cgroup_mounts *m, const char *path,
   return r;
 }
 
-int brick_cgroup_enter(const char *path, const struct brick_resources *res, pid_t pid,
-                       brick_err *err) {
+int brick_cgroup_enter(const char *path, bool systemd, const struct brick_resources *res,
+                       pid_t pid, brick_err *err) {
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
   if (!m)
     return -1;
   if (precheck(m, path, res, err) < 0)
     return -1;
+  /* systemd creates the unit's directories in the hierarchies it manages and puts pid
+   * there; the code below then does the rest as for cgroupfs (hierarchies systemd does
+   * not manage, every resource, the device rules), as runc's systemd driver does. */
+  if (systemd && cg_systemd_start(path, res, pid, err) < 0)
+    return brick_error_prefix(err, "cgroup %s", path);
   _cleanup_strv_ char **created = NULL;
   _cleanup_strv_ char **moved_back = NULL;
   _cleanup_free_ char *udir = cg_unified_dir(m, path);
@@ -230,6 +235,8 @@ int brick_cgroup_enter(const char *path, const struct brick_resources *res, pid_
   return 0;
 fail:
   rollback(created, moved_back, pid);
+  if (systemd)
+    cg_systemd_stop(path, NULL);
   return brick_error_prefix(err, "cgroup %s", path);
 }
 
@@ -289,11 +296,16 @@ static int require_exists(const struct brick_cgroup_mounts *m, const char *path,
   return 0;
 }
 
-int brick_cgroup_update(const char *path, const struct brick_resources *res, brick_err *err) {
+int brick_cgroup_update(const char *path, bool systemd, const struct brick_resources *res,
+                        brick_err *err) {
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
   if (!m || require_exists(m, path, err) < 0)
     return -1;
-  if (precheck(m, path, res, err) < 0 || apply_all(m, path, res, true, err) < 0)
+  if (precheck(m, path, res, err) < 0)
+    return brick_error_prefix(err, "update cgroup %s", path);
+  /* checkBeforeUpdate is brick's check: run the cgroupfs update first, and tell systemd
+   * only what was applied. */
+  if (apply_all(m, path, res, true, err) < 0 || (systemd && cg_systemd_set(path, res, err) < 0))
     return brick_error_prefix(err, "update cgroup %s", path);
   return 0;
 }
@@ -415,8 +427,11 @@ int brick_cgroup_pids(const char *path, pid_t **pids, size_t *n, brick_err *err)
 
 int brick_cgroup_kill_all(const char *path, int sig, brick_err *err) {
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
-  if (!m || require_exists(m, path, err) < 0)
+  if (!m)
     return -1;
+  /* No cgroup, no process in it: systemd removes a scope as soon as it is empty. */
+  if (require_exists(m, path, NULL) < 0)
+    return 0;
   _cleanup_free_ char *udir = cg_unified_dir(m, path);
   /* cgroup.kill is atomic against forks. On hybrid it works too: enter put the
    * container's processes into the cgroup2 directory as well. */
@@ -435,6 +450,10 @@ int brick_cgroup_kill_all(const char *path, int sig, brick_err *err) {
   pid_t *pids = NULL;
   size_t n = 0;
   int r = brick_cgroup_pids(path, &pids, &n, err);
+  if (r < 0 && require_exists(m, path, NULL) < 0) {
+    brick_error_clear(err);   /* emptied and removed (by systemd) meanwhile */
+    return 0;
+  }
   for (size_t i = 0; r == 0 && i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)
       r = brick_errno(err, "kill cgroup %s: signal %d to pid %d", path, sig, (int)pids[i]);
@@ -469,7 +488,7 @@ static int remove_dir(const char *dir, int *first_rc, brick_err *err) {
   return *first_rc;
 }
 
-int brick_cgroup_destroy(const char *path, brick_err *err) {
+int brick_cgroup_destroy(const char *path, bool systemd, brick_err *err) {
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
   if (!m)
     return -1;
@@ -494,6 +513,10 @@ int brick_cgroup_destroy(const char *path, brick_err *err) {
     }
   }
   int rc = 0;
+  /* After the unit is gone, whatever brick made beside it (hierarchies systemd does not
+   * manage) is removed as on cgroupfs. */
+  if (systemd && cg_systemd_stop(path, err) < 0)
+    rc = -1;
   if (has_v1(m))
     for (size_t i = 0; i < m->n_v1; i++) {
       _cleanup_free_ char *dir = cg_join(m->v1[i].mountpoint, path);

@@ -25,19 +25,22 @@ const char *brick_cgroup_mode_name(enum brick_cgroup_mode mode);   /* "v1", "v2"
 /* cgroups_path NULL/"" -> "/brick/<id>"; absolute -> as is (relative to the hierarchy
  * roots); relative -> under the caller's own cgroup (runc semantics). With systemd=true the
  * "slice:prefix:name" form is expected; this fails with a clear error when systemd is not
- * running or brick was built without sd-bus. Returns a malloc'd, normalised path. */
+ * running or libsystemd cannot be loaded. Returns a malloc'd, normalised path. */
 char *brick_cgroup_resolve_path(const char *cgroups_path, const char *id, bool systemd,
                                 brick_err *err);
 
 /* Create the cgroup in every hierarchy, apply res (may be NULL or !res->present) and its
- * device rules, then move pid into it. Removes everything it created on failure. */
-int brick_cgroup_enter(const char *path, const struct brick_resources *res, pid_t pid,
-                       brick_err *err);
+ * device rules, then move pid into it. Removes everything it created on failure. With
+ * systemd, path came from the "slice:prefix:name" form and systemd first creates the
+ * transient unit (a scope holding pid) over D-Bus, with the resources as properties. */
+int brick_cgroup_enter(const char *path, bool systemd, const struct brick_resources *res,
+                       pid_t pid, brick_err *err);
 /* Only move pid into the existing cgroup (exec joins the container). */
 int brick_cgroup_join(const char *path, pid_t pid, brick_err *err);
 /* Apply res to the existing cgroup. Device rules are replaced when res has any.
  * memory.checkBeforeUpdate refuses a limit below the current usage. */
-int brick_cgroup_update(const char *path, const struct brick_resources *res, brick_err *err);
+int brick_cgroup_update(const char *path, bool systemd, const struct brick_resources *res,
+                        brick_err *err);
 
 /* v1 freezer.state FROZEN/THAWED, v2 cgroup.freeze; both wait (bounded) for the state. */
 int brick_cgroup_freeze(const char *path, bool freeze, brick_err *err);
@@ -51,7 +54,7 @@ int brick_cgroup_pids(const char *path, pid_t **pids, size_t *n, brick_err *err)
 int brick_cgroup_kill_all(const char *path, int sig, brick_err *err);
 /* Remove the cgroup from every hierarchy, SIGKILLing leftovers first and waiting (bounded)
  * until it is empty. A cgroup that is already gone is success. */
-int brick_cgroup_destroy(const char *path, brick_err *err);
+int brick_cgroup_destroy(const char *path, bool systemd, brick_err *err);
 
 /* runc `events --stats` "data" object (cpu, memory, pids, blkio, hugetlb). */
 int brick_cgroup_stats(const char *path, json_t **out, brick_err *err);

@@ -152,9 +152,58 @@ int cg_bpf_devices_program(const struct brick_device_rule *rules, size_t n,
 int cg_bpf_devices_apply(const char *dir, const struct brick_device_rule *rules, size_t n,
                          brick_err *err);
 
-/* ---- systemd (cgroup_systemd.c) ---- */
+/* ---- systemd (cgroup_systemd.c: names and properties; cgroup_systemd_bus.c) ---- */
+
+/* One unit property as StartTransientUnit/SetUnitProperties take it. */
+struct cg_sd_prop {
+  const char *name;        /* static */
+  const char *sig;         /* "s", "b", "t", "au", "ay" or "a(ss)" */
+  uint64_t u64;
+  bool b;
+  char *str;
+  uint32_t *u32;           /* au */
+  size_t n_u32;
+  uint8_t *bytes;          /* ay */
+  size_t n_bytes;
+  char **pairs;            /* a(ss): path, access, path, access, ... (NULL = empty) */
+};
+struct cg_sd_props {
+  struct cg_sd_prop *v;
+  size_t n;
+};
+void cg_sd_add_u64(struct cg_sd_props *p, const char *name, uint64_t v);
+void cg_sd_add_bool(struct cg_sd_props *p, const char *name, bool v);
+void cg_sd_add_str(struct cg_sd_props *p, const char *name, const char *v);
+void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, size_t n);
+void cg_sd_props_free(struct cg_sd_props *p);
+const struct cg_sd_prop *cg_sd_props_find(const struct cg_sd_props *p, const char *name);
+
+/* "/a.slice/a-b.slice/x.scope" -> unit "x.scope", slice "a-b.slice" ("-.slice" at the
+ * top). -1 when path has no last component. */
+int cg_sd_unit_of(const char *path, char **unit, char **slice);
+/* A cpuset list ("0-3,7") as systemd's AllowedCPUs bitmask. */
+int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_t *n,
+                      brick_err *err);
+/* The device rules as DevicePolicy=strict + DeviceAllow pairs, when they have systemd's
+ * shape (deny all, then allows only); proc_devices is /proc/devices' text, for the
+ * "char-<name>" form of a whole major. false (and *pairs NULL) when not expressible. */
+bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
+                        const char *proc_devices, char ***pairs);
+/* The resources systemd knows as unit properties (v2 or legacy names), appended to out.
+ * brick still writes every resource to cgroupfs itself; these are for systemd to keep. */
+int cg_sd_resource_props(const struct brick_resources *res, bool v2, const char *proc_devices,
+                         struct cg_sd_props *out, brick_err *err);
 
 /* 0 when the systemd cgroup driver can be used; -1 with a message saying why not. */
 int cg_systemd_available(brick_err *err);
+/* Create the transient unit for path (a scope holding pid, or a slice when path ends in
+ * ".slice", whose processes brick moves itself), wait for systemd's job, and check that
+ * pid landed in path. */
+int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t pid,
+                     brick_err *err);
+/* SetUnitProperties (runtime) with the resources. */
+int cg_systemd_set(const char *path, const struct brick_resources *res, brick_err *err);
+/* StopUnit and wait; a unit systemd already collected is success. */
+int cg_systemd_stop(const char *path, brick_err *err);
 
 #endif

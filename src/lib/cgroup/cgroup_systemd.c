@@ -1,12 +1,13 @@
-/* The systemd cgroup driver: with --systemd-cgroup, cgroupsPath is "slice:prefix:name"
- * and the container must live in a transient scope that systemd creates over D-Bus
- * (StartTransientUnit), since systemd owns the tree and would otherwise fight over it.
- * brick talks to systemd through sd-bus only; without it (or without a running systemd)
- * the driver is refused with a message, never silently replaced by cgroupfs writes. */
+/* The systemd cgroup driver, the part that needs no bus: with --systemd-cgroup,
+ * cgroupsPath is "slice:prefix:name" and the container lives in a transient scope that
+ * systemd creates (cgroup_systemd_bus.c), since systemd owns the tree and would otherwise
+ * fight over it. Here: the name rules, and the resources turned into unit properties, so
+ * that systemd re-applies brick's limits on a daemon-reload instead of resetting them. */
 #include "cgroup/cgroup_internal.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/util.h"
 
@@ -80,12 +81,222 @@ char *brick_cgroup_systemd_path(const char *spec, const char *id, brick_err *err
   return xasprintf("%s/%s.scope", slice_path, name);
 }
 
-int cg_systemd_available(brick_err *err) {
-  struct stat st;
-  if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
-    return brick_error(err, 0, "--systemd-cgroup: systemd is not running on this host "
-                                     "(no /run/systemd/system); use the default cgroupfs "
-                                     "driver");
-  return brick_error(err, 0, "--systemd-cgroup: this brick was built without sd-bus "
-                                   "(libsystemd), which the systemd cgroup driver needs");
+int cg_sd_unit_of(const char *path, char **unit, char **slice) {
+  const char *base = strrchr(path, '/');
+  if (!base || !base[1])
+    return -1;
+  *unit = xstrdup(base + 1);
+  const char *parent_end = base;
+  const char *parent = parent_end;
+  while (parent > path && parent[-1] != '/')
+    parent--;
+  *slice = parent == parent_end ? xstrdup("-.slice")
+                                : xasprintf("%.*s", (int)(parent_end - parent), parent);
+  return 0;
+}
+
+/* ---- properties ---- */
+
+#define SD_INFINITY UINT64_MAX
+
+static struct cg_sd_prop *add(struct cg_sd_props *p, const char *name, const char *sig) {
+  p->v = xrealloc(p->v, (p->n + 1) * sizeof *p->v);
+  struct cg_sd_prop *x = &p->v[p->n++];
+  *x = (struct cg_sd_prop){.name = name, .sig = sig};
+  return x;
+}
+
+void cg_sd_add_u64(struct cg_sd_props *p, const char *name, uint64_t v) {
+  add(p, name, "t")->u64 = v;
+}
+void cg_sd_add_bool(struct cg_sd_props *p, const char *name, bool v) {
+  add(p, name, "b")->b = v;
+}
+void cg_sd_add_str(struct cg_sd_props *p, const char *name, const char *v) {
+  add(p, name, "s")->str = xstrdup(v);
+}
+
+void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, size_t n) {
+  struct cg_sd_prop *x = add(p, name, "au");
+  x->u32 = xcalloc(n ? n : 1, sizeof *v);
+  memcpy(x->u32, v, n * sizeof *v);
+  x->n_u32 = n;
+}
+
+void cg_sd_props_free(struct cg_sd_props *p) {
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->v[i].str);
+    free(p->v[i].u32);
+    free(p->v[i].bytes);
+    brick_strv_free(p->v[i].pairs);
+  }
+  free(p->v);
+  *p = (struct cg_sd_props){0};
+}
+
+const struct cg_sd_prop *cg_sd_props_find(const struct cg_sd_props *p, const char *name) {
+  for (size_t i = 0; i < p->n; i++)
+    if (!strcmp(p->v[i].name, name))
+      return &p->v[i];
+  return NULL;
+}
+
+/* "0-3,7" -> the little-endian bitmask systemd's AllowedCPUs takes (byte 0 = CPUs 0-7). */
+int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_t *n,
+                      brick_err *err) {
+  *bytes = NULL;
+  *n = 0;
+  const char *p = list;
+  while (*p) {
+    char *end;
+    errno = 0;
+    unsigned long lo = strtoul(p, &end, 10), hi = lo;
+    if (end == p || errno)
+      goto bad;
+    if (*end == '-') {
+      p = end + 1;
+      hi = strtoul(p, &end, 10);
+      if (end == p || errno || hi < lo)
+        goto bad;
+    }
+    if (hi >= 8192)
+      goto bad;
+    if (hi / 8 + 1 > *n) {
+      *bytes = xrealloc(*bytes, hi / 8 + 1);
+      memset(*bytes + *n, 0, hi / 8 + 1 - *n);
+      *n = hi / 8 + 1;
+    }
+    for (unsigned long c = lo; c <= hi; c++)
+      (*bytes)[c / 8] |= (uint8_t)(1u << (c % 8));
+    if (*end == ',' && end[1])
+      end++;
+    else if (*end && !(*end == '\n' && !end[1]))
+      goto bad;
+    p = *end == '\n' ? end + 1 : end;
+  }
+  return 0;
+bad:
+  free(*bytes);
+  *bytes = NULL;
+  *n = 0;
+  return brick_error(err, 0, "%s: \"%s\" is not a CPU/node list (\"0-3,7\")", what, list);
+}
+
+/* The name /proc/devices gives a major of type ("Character"/"Block"), or NULL. */
+static char *major_name(const char *proc_devices, char type, int64_t major) {
+  const char *section = type == 'c' ? "Character devices:" : "Block devices:";
+  const char *p = proc_devices ? strstr(proc_devices, section) : NULL;
+  if (!p)
+    return NULL;
+  for (p = strchr(p, '\n'); p && *++p && *p != '\n'; p = strchr(p, '\n')) {
+    char name[64];
+    long m;
+    if (sscanf(p, " %ld %63s", &m, name) == 2 && m == major)
+      return xstrdup(name);
+  }
+  return NULL;
+}
+
+static void allow(char ***pairs, const char *dev, const char *access) {
+  brick_strv_push(pairs, dev);
+  brick_strv_push(pairs, *access ? access : "rwm");
+}
+
+bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
+                        const char *proc_devices, char ***pairs) {
+  *pairs = NULL;
+  /* systemd's model is "deny everything, then allow a list": only a rule list of that
+   * shape can be handed over. Anything else stays brick's alone. */
+  if (n == 0 || rules[0].allow || rules[0].type != 'a' || rules[0].major != -1 ||
+      rules[0].minor != -1)
+    return false;
+  for (size_t i = 1; i < n; i++) {
+    const struct brick_device_rule *r = &rules[i];
+    if (!r->allow)
+      goto no;
+    const char *types = r->type == 'a' ? "cb" : (r->type == 'b' ? "b" : "c");
+    for (const char *t = types; *t; t++) {
+      const char *kind = *t == 'c' ? "char" : "block";
+      if (r->major < 0) {
+        /* systemd matches the names in /proc/devices: every registered major. */
+        _cleanup_free_ char *dev = xasprintf("%s-*", kind);
+        allow(pairs, dev, r->access);
+      } else if (r->minor < 0) {
+        _cleanup_free_ char *name = major_name(proc_devices, *t, r->major);
+        if (!name)
+          goto no;
+        _cleanup_free_ char *dev = xasprintf("%s-%s", kind, name);
+        allow(pairs, dev, r->access);
+      } else {
+        /* systemd parses /dev/{char,block}/M:m itself; the node need not exist. */
+        _cleanup_free_ char *dev = xasprintf("/dev/%s/%" PRId64 ":%" PRId64, kind, r->major,
+                                             r->minor);
+        allow(pairs, dev, r->access);
+      }
+    }
+  }
+  return true;
+no:
+  brick_strv_free(*pairs);
+  *pairs = NULL;
+  return false;
+}
+
+int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *proc_devices,
+                         struct cg_sd_props *out, brick_err *err) {
+  if (!r || !r->present)
+    return 0;
+  if (r->memory.has_limit && r->memory.limit != 0)
+    cg_sd_add_u64(out, "MemoryMax", r->memory.limit < 0 ? SD_INFINITY : (uint64_t)r->memory.limit);
+  if (v2 && r->memory.has_reservation && r->memory.reservation != 0)
+    cg_sd_add_u64(out, "MemoryLow",
+                  r->memory.reservation < 0 ? SD_INFINITY : (uint64_t)r->memory.reservation);
+  if (v2) {
+    char swap[32];
+    int s = cg_v2_swap(r, swap, sizeof swap, err);
+    if (s < 0)
+      return -1;
+    if (s == 0)
+      cg_sd_add_u64(out, "MemorySwapMax",
+                    !strcmp(swap, "max") ? SD_INFINITY : strtoull(swap, NULL, 10));
+  }
+  if (r->pids.has_limit && r->pids.limit != 0)
+    cg_sd_add_u64(out, "TasksMax", r->pids.limit < 0 ? SD_INFINITY : (uint64_t)r->pids.limit);
+  if (r->cpu.has_shares && r->cpu.shares)
+    cg_sd_add_u64(out, v2 ? "CPUWeight" : "CPUShares",
+                  v2 ? cg_v2_cpu_weight(r->cpu.shares) : r->cpu.shares);
+  if (r->cpu.has_quota || r->cpu.has_period) {
+    uint64_t period = r->cpu.has_period && r->cpu.period ? r->cpu.period : 100000;
+    uint64_t per_sec = SD_INFINITY;
+    if (r->cpu.has_quota && r->cpu.quota > 0) {
+      per_sec = (uint64_t)r->cpu.quota * 1000000 / period;
+      /* systemd keeps 10 ms granularity: round up, never give less than asked. */
+      per_sec = (per_sec + 9999) / 10000 * 10000;
+    }
+    cg_sd_add_u64(out, "CPUQuotaPerSecUSec", per_sec);
+    if (r->cpu.has_period && r->cpu.period)
+      cg_sd_add_u64(out, "CPUQuotaPeriodUSec", r->cpu.period);
+  }
+  if (r->block_io.has_weight && r->block_io.weight)
+    cg_sd_add_u64(out, v2 ? "IOWeight" : "BlockIOWeight",
+                  v2 ? cg_v2_io_weight(r->block_io.weight) : r->block_io.weight);
+  /* systemd drives cpuset only on cgroup v2. */
+  if (v2 && r->cpu.cpus && *r->cpu.cpus) {
+    struct cg_sd_prop *x = add(out, "AllowedCPUs", "ay");
+    if (cg_sd_cpuset_mask(r->cpu.cpus, "linux.resources.cpu.cpus", &x->bytes, &x->n_bytes,
+                          err) < 0)
+      return -1;
+  }
+  if (v2 && r->cpu.mems && *r->cpu.mems) {
+    struct cg_sd_prop *x = add(out, "AllowedMemoryNodes", "ay");
+    if (cg_sd_cpuset_mask(r->cpu.mems, "linux.resources.cpu.mems", &x->bytes, &x->n_bytes,
+                          err) < 0)
+      return -1;
+  }
+  char **pairs = NULL;
+  if (r->n_devices && cg_sd_device_allow(r->devices, r->n_devices, proc_devices, &pairs)) {
+    cg_sd_add_str(out, "DevicePolicy", "strict");
+    add(out, "DeviceAllow", "a(ss)")->pairs = pairs;
+  }
+  return 0;
 }

@@ -79,7 +79,7 @@ static void undo_create(struct create_job *j) {
   if (j->init > 0)
     waitpid(j->init, NULL, __WALL | WNOHANG);
   if (j->made_cgroup && j->st.cgroup_path)
-    brick_cgroup_destroy(j->st.cgroup_path, NULL);
+    brick_cgroup_destroy(j->st.cgroup_path, j->st.systemd_cgroup, NULL);
   if (j->made_userns)
     brick_userns_release(j->o->state_root, j->o->id, NULL);
   if (j->st.mcs_level)
@@ -518,12 +518,14 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
     if (a.ns_fds[t] >= 0)
       close(a.ns_fds[t]);
 
-  j->made_cgroup = true;
   struct brick_resources res = spec->linux_.resources;
   _cleanup_free_ struct brick_device_rule *rules = device_rules(spec, &res.n_devices);
   res.devices = rules;
-  if (brick_cgroup_enter(j->st.cgroup_path, &res, j->stage1, err) < 0)
+  /* enter undoes its own work when it fails; the cgroup is ours to remove only after it
+   * succeeded (a cgroup or unit that already existed may belong to someone else). */
+  if (brick_cgroup_enter(j->st.cgroup_path, j->st.systemd_cgroup, &res, j->stage1, err) < 0)
     return -1;
+  j->made_cgroup = true;
   if (brick_sync_send(j->sock, SYNC_CONTINUE, 0, -1, err) < 0)
     return -1;
   if (a.unshare_flags & CLONE_NEWUSER) {
@@ -748,7 +750,7 @@ int brick_container_delete(const char *state_root, const char *id, bool force, b
   }
   brick_spec_free(spec);
   brick_error_clear(&e2);
-  if (st.cgroup_path && brick_cgroup_destroy(st.cgroup_path, err) < 0)
+  if (st.cgroup_path && brick_cgroup_destroy(st.cgroup_path, st.systemd_cgroup, err) < 0)
     goto out;
   /* Even without a recorded base: a create killed between allocating the range and
    * saving the state leaves the range in the pool under this id. */

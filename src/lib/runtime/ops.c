@@ -84,7 +84,7 @@ int brick_container_update(const char *state_root, const char *id, json_t *resou
   struct brick_spec *spec = brick_spec_parse(doc, "update", err);
   int r = -1;
   if (spec) {
-    r = brick_cgroup_update(st.cgroup_path, &spec->linux_.resources, err);
+    r = brick_cgroup_update(st.cgroup_path, st.systemd_cgroup, &spec->linux_.resources, err);
     /* Keep the stored config in step, so `events` and a later exec see the new limits. */
     if (r == 0 && st.config_path) {
       json_error_t jerr;

@@ -59,7 +59,7 @@ static int teardown(void **state) {
   cg_mounts_override(NULL);
   for (size_t i = 0; i < n_children; i++)
     kill(children[i], SIGKILL);
-  if (brick_cgroup_destroy(cg_path, &err) < 0)
+  if (brick_cgroup_destroy(cg_path, false, &err) < 0)
     fprintf(stderr, "teardown destroy: %s\n", brick_error_msg(&err));
   brick_error_clear(&err);
   for (size_t i = 0; i < n_children; i++)
@@ -119,7 +119,7 @@ static bool file_lists_pid(const char *dir, pid_t pid) {
 #define ENTER_OK(res, pid)                                                 \
   do {                                                                     \
     brick_err e_ = {0};                                                    \
-    if (brick_cgroup_enter(cg_path, (res), (pid), &e_) < 0)                \
+    if (brick_cgroup_enter(cg_path, false, (res), (pid), &e_) < 0)                \
       fail_msg("enter: %s", brick_error_msg(&e_));                         \
   } while (0)
 
@@ -189,14 +189,14 @@ static void test_enter_limits_readback(void **state) {
   cg_read_u64(mem, M()->mode == BRICK_CGROUP_V2 ? "memory.current" : "memory.usage_in_bytes",
               &usage, NULL);
   if (usage > 1) {
-    assert_int_equal(brick_cgroup_update(cg_path, &u, &err), -1);
+    assert_int_equal(brick_cgroup_update(cg_path, false, &u, &err), -1);
     assert_non_null(strstr(brick_error_msg(&err), "below the current usage"));
     brick_error_clear(&err);
   }
   u.memory.limit = 128 << 20;
   u.pids.has_limit = true;
   u.pids.limit = -1;
-  if (brick_cgroup_update(cg_path, &u, &err) < 0)
+  if (brick_cgroup_update(cg_path, false, &u, &err) < 0)
     fail_msg("update: %s", brick_error_msg(&err));
   if (M()->mode == BRICK_CGROUP_V2) {
     expect_file(mem, "memory.max", "134217728");
@@ -306,7 +306,7 @@ static void test_destroy_kills_and_is_idempotent(void **state) {
   /* a paused container is destroyed too */
   brick_err err = {0};
   assert_int_equal(brick_cgroup_freeze(cg_path, true, &err), 0);
-  if (brick_cgroup_destroy(cg_path, &err) < 0)
+  if (brick_cgroup_destroy(cg_path, false, &err) < 0)
     fail_msg("destroy: %s", brick_error_msg(&err));
   int status;
   assert_int_equal(waitpid(child, &status, 0), child);
@@ -321,7 +321,7 @@ static void test_destroy_kills_and_is_idempotent(void **state) {
   if (u)
     assert_int_equal(access(u, F_OK), -1);
   free(u);
-  assert_int_equal(brick_cgroup_destroy(cg_path, &err), 0);   /* again: already gone */
+  assert_int_equal(brick_cgroup_destroy(cg_path, false, &err), 0);   /* again: already gone */
   pid_t *pids = NULL;
   size_t n;
   assert_int_equal(brick_cgroup_pids(cg_path, &pids, &n, &err), -1);
@@ -376,7 +376,7 @@ static void test_devices_v1(void **state) {
   /* control: without rules both devices open */
   assert_int_equal(device_probe(NULL), 3);
   brick_err err = {0};
-  assert_int_equal(brick_cgroup_destroy(cg_path, &err), 0);
+  assert_int_equal(brick_cgroup_destroy(cg_path, false, &err), 0);
   struct brick_resources r = {.present = true, .devices = (struct brick_device_rule *)null_only,
                               .n_devices = ARRAY_SIZE(null_only)};
   assert_int_equal(device_probe(&r), 1);
@@ -403,7 +403,7 @@ static void test_devices_bpf_v2(void **state) {
   struct brick_resources r = {.present = true, .devices = (struct brick_device_rule *)null_only,
                               .n_devices = ARRAY_SIZE(null_only)};
   brick_err err = {0};
-  assert_int_equal(brick_cgroup_destroy(cg_path, &err), 0);
+  assert_int_equal(brick_cgroup_destroy(cg_path, false, &err), 0);
   assert_int_equal(device_probe(&r), 1);                    /* /dev/zero refused */
   /* update replaces the program: now /dev/zero is allowed for reading */
   struct brick_device_rule more[] = {
@@ -411,7 +411,7 @@ static void test_devices_bpf_v2(void **state) {
     {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "r"},
   };
   struct brick_resources u = {.present = true, .devices = more, .n_devices = 3};
-  if (brick_cgroup_update(cg_path, &u, &err) < 0)
+  if (brick_cgroup_update(cg_path, false, &u, &err) < 0)
     fail_msg("update: %s", brick_error_msg(&err));
   pid_t child = spawn_sleeper();
   assert_int_equal(brick_cgroup_join(cg_path, child, &err), 0);
@@ -450,7 +450,7 @@ static void test_rollback_leaves_nothing(void **state) {
   r.cpu.cpus = "4095";             /* applied after the directories exist; the kernel refuses */
   if (M()->mode == BRICK_CGROUP_V2)
     r.cpu.cpus = NULL, r.memory.has_swappiness = true;
-  assert_int_equal(brick_cgroup_enter(cg_path, &r, child, &err), -1);
+  assert_int_equal(brick_cgroup_enter(cg_path, false, &r, child, &err), -1);
   fprintf(stderr, "expected error: %s\n", brick_error_msg(&err));
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources."));
   brick_error_clear(&err);
@@ -471,7 +471,7 @@ static void test_rollback_leaves_nothing(void **state) {
   struct brick_resources q = {.present = true, .rdma = rl, .n_rdma = 1};
   if (cg_v1_find(M(), CG_RDMA) || M()->mode == BRICK_CGROUP_V2)
     return;
-  assert_int_equal(brick_cgroup_enter(cg_path, &q, child, &err), -1);
+  assert_int_equal(brick_cgroup_enter(cg_path, false, &q, child, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources.rdma: rdma controller not available"));
   brick_error_clear(&err);
 }
@@ -529,7 +529,7 @@ static void remove_stale(void) {
       continue;
     char *path = xasprintf("/%s", name);
     brick_err err = {0};
-    if (brick_cgroup_destroy(path, &err) < 0)
+    if (brick_cgroup_destroy(path, false, &err) < 0)
       fprintf(stderr, "stale %s: %s\n", path, brick_error_msg(&err));
     brick_error_clear(&err);
     free(path);

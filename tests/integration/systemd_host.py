@@ -1,0 +1,201 @@
+"""A real systemd (this machine's /lib/systemd/systemd, Debian's 252) booted as pid 1 of
+private pid, mount and cgroup namespaces, for testing --systemd-cgroup against the real
+D-Bus API. This host does not run systemd; the namespaces give it a host to manage.
+
+The systemd host sees the machine's filesystem except for fresh tmpfs on /run,
+/etc/systemd/system and /var/lib/systemd, and a cgroup tree rooted at a private cgroup
+(brick-sdhost-<uuid> in every host hierarchy), laid out as
+  - "hybrid": v1 controllers at /sys/fs/cgroup/<ctrl>, name=systemd, cgroup2 at unified
+    (this machine's own layout), or
+  - "v2": a pure cgroup2 tree at /sys/fs/cgroup (the controllers of this machine are all
+    bound to v1, so only hugetlb is offered there; systemd and cgroup.freeze/kill work).
+It boots a target that pulls in nothing and masks every unit that would act on the whole
+machine, and its /tmp and /var/tmp are private (only the tests' directory is carried in),
+so only systemd itself runs and cannot clean the machine's /tmp. brick is run inside
+with nsenter into every namespace, as a process of that host would be."""
+import glob
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+SYSTEMD = "/lib/systemd/systemd"
+V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]
+
+# Units that must never start here: they act on the whole machine (systemd-tmpfiles
+# empties /tmp at boot, udev re-triggers devices, sysctl, swap, fstab mounts). Masking
+# sysinit.target and basic.target also makes any unit with default dependencies fail to
+# start instead of pulling them in.
+MASKED = ["sysinit.target", "basic.target", "local-fs.target", "local-fs-pre.target",
+          "remote-fs.target", "swap.target", "sockets.target", "timers.target", "paths.target",
+          "multi-user.target", "graphical.target", "default.target", "getty.target",
+          "network.target", "systemd-tmpfiles-setup.service", "systemd-tmpfiles-clean.service",
+          "systemd-tmpfiles-setup-dev.service", "systemd-udevd.service",
+          "systemd-udev-trigger.service", "systemd-sysctl.service",
+          "systemd-modules-load.service", "systemd-journald.service",
+          "systemd-remount-fs.service", "systemd-binfmt.service"]
+
+BOOT = r"""
+set -e
+mount -t proc proc /proc
+# The machine's cgroup mounts go first: a fresh host has only its own.
+umount -R /sys/fs/cgroup
+if [ "$LAYOUT" = v2 ]; then
+  mount -t cgroup2 cgroup2 /sys/fs/cgroup
+else
+  mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+  for c in $CTRLS; do mkdir /sys/fs/cgroup/$c; mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c; done
+  mkdir /sys/fs/cgroup/systemd; mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+  mkdir /sys/fs/cgroup/unified; mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+fi
+mount -t tmpfs -o mode=755 tmpfs /run
+# A private /tmp and /var/tmp, with only the tests' own directory ($KEEP) carried over.
+mkdir /run/keep && mount --bind "$KEEP" /run/keep
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mkdir -p "$KEEP" && mount --move /run/keep "$KEEP" && rmdir /run/keep
+mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system
+mkdir -p /var/lib/systemd && mount -t tmpfs -o mode=755 tmpfs /var/lib/systemd
+for u in $MASKED; do ln -s /dev/null /etc/systemd/system/$u; done
+printf '[Unit]\nDescription=brick test host\nDefaultDependencies=no\n' \
+  >/etc/systemd/system/brick-test.target
+exec env -i container=brick-test SYSTEMD_LOG_LEVEL=warning PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  """ + SYSTEMD + r""" --unit=brick-test.target
+"""
+
+
+def host_cgroup_dirs(name, layout):
+    dirs = [f"/sys/fs/cgroup/unified/{name}", f"/sys/fs/cgroup/systemd/{name}"]
+    if layout == "hybrid":
+        dirs += [f"/sys/fs/cgroup/{c}/{name}" for c in V1_CONTROLLERS]
+    return dirs
+
+
+def rmdir_tree(top, timeout=10.0):
+    """Remove a cgroup directory and its children, deepest first; retries EBUSY."""
+    deadline = time.time() + timeout
+    while os.path.isdir(top):
+        subdirs = sorted((d for d, _, _ in os.walk(top)), key=len, reverse=True)
+        busy = False
+        for d in subdirs:
+            try:
+                os.rmdir(d)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                busy = True
+        if busy:
+            if time.time() > deadline:
+                raise AssertionError(f"cannot remove {top}: still busy")
+            time.sleep(0.05)
+
+
+class SystemdHost:
+    def __init__(self, layout, brick_binary, state_root, keep):
+        self.layout = layout
+        self.brick_binary = brick_binary
+        self.state_root = state_root
+        self.keep = keep          # the one directory of the host's /tmp visible inside
+        self.name = f"brick-sdhost-{uuid.uuid4().hex[:8]}"
+        self.pid = None
+        self.proc = None
+        self.log = os.path.join(keep, f"{self.name}.log")
+
+    # -- lifecycle --------------------------------------------------------------------
+    def boot(self, timeout=30.0):
+        for d in host_cgroup_dirs(self.name, self.layout):
+            os.makedirs(d)
+        if self.layout == "hybrid":
+            cs = f"/sys/fs/cgroup/cpuset/{self.name}"
+            for f in ("cpuset.cpus", "cpuset.mems"):
+                with open(f"/sys/fs/cgroup/cpuset/{f}") as src, open(f"{cs}/{f}", "w") as dst:
+                    dst.write(src.read())
+        dirs = host_cgroup_dirs(self.name, self.layout)
+
+        def enter_cgroups():
+            for d in dirs:
+                with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                    f.write("0")
+
+        env = dict(os.environ, LAYOUT=self.layout, CTRLS=" ".join(V1_CONTROLLERS),
+                   MASKED=" ".join(MASKED), KEEP=self.keep)
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                ["unshare", "--cgroup", "--mount", "--pid", "--uts", "--ipc", "--net", "--fork",
+                 "--propagation", "private",
+                 "bash", "-c", BOOT], env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=enter_cgroups)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"systemd host exited: {open(self.log).read()}")
+            if self.pid is None:
+                kids = glob.glob(f"/proc/{self.proc.pid}/task/*/children")
+                for k in kids:
+                    text = open(k).read().split()
+                    if text:
+                        self.pid = int(text[0])
+            if self.pid and os.path.exists(f"/proc/{self.pid}/root/run/systemd/private"):
+                state = self.sh("systemctl is-system-running", check=False).stdout.strip()
+                if state in ("running", "degraded"):
+                    return self
+            time.sleep(0.1)
+        raise AssertionError(f"systemd host did not come up: {open(self.log).read()}")
+
+    def shutdown(self):
+        if self.proc and self.proc.poll() is None:
+            # SIGRTMIN+3 halts systemd in a container; SIGKILL of a pid namespace's init
+            # kills everything in it, containers included.
+            if self.pid:
+                try:
+                    os.kill(self.pid, signal.SIGRTMIN + 3)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        for d in host_cgroup_dirs(self.name, self.layout):
+            rmdir_tree(d)
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+
+    # -- running things inside ----------------------------------------------------------
+    def run(self, argv, check=True, timeout=60):
+        # Output through files, not pipes: a created container inherits brick's stdio.
+        full = ["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--", *argv]
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            rc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                timeout=timeout).returncode
+            out.seek(0)
+            err.seek(0)
+            p = subprocess.CompletedProcess(full, rc, out.read(), err.read())
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(argv)} -> {p.returncode}\nstdout: {p.stdout}\n"
+                                 f"stderr: {p.stderr}")
+        return p
+
+    def sh(self, script, check=True):
+        return self.run(["sh", "-c", script], check=check)
+
+    def brick(self, *args, check=True, timeout=60):
+        return self.run([self.brick_binary, "--root", self.state_root, *args], check=check,
+                        timeout=timeout)
+
+    def unit(self, unit, *props):
+        """systemctl show -p ... as a dict."""
+        out = self.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]]).stdout
+        result = {}
+        for line in out.splitlines():
+            k, _, v = line.partition("=")
+            result.setdefault(k, []).append(v)
+        return {k: v[0] if len(v) == 1 else v for k, v in result.items()}
+
+    def read(self, path):
+        return self.run(["cat", path]).stdout
+
+    def exists(self, path):
+        return self.run(["test", "-e", path], check=False).returncode == 0

@@ -1,0 +1,242 @@
+"""--systemd-cgroup against a real systemd (252, Debian's) booted as pid 1 of private
+namespaces (systemd_host.py), on this machine's hybrid layout and on a pure cgroup2 tree.
+
+brick must ask systemd for a transient scope over D-Bus (StartTransientUnit with Delegate,
+the container's pid and its resources as unit properties), let systemd place the process,
+do the rest through cgroupfs, and stop the unit on delete; update goes through
+SetUnitProperties. Each test checks the unit and every directory are gone afterwards."""
+import json
+import os
+import shutil
+import time
+
+import pytest
+
+from conftest import BRICK
+from systemd_host import SYSTEMD, SystemdHost
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not os.path.exists(SYSTEMD), reason="systemd not installed"),
+    pytest.mark.skipif(not shutil.which("nsenter") or not shutil.which("unshare"),
+                       reason="util-linux nsenter/unshare missing"),
+]
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module", params=["hybrid", "v2"])
+def host(request, tmp_path_factory):
+    if os.path.isdir("/run/systemd/system"):
+        pytest.skip("this host runs systemd itself; the private systemd would fight it")
+    keep = str(tmp_path_factory.getbasetemp())
+    h = SystemdHost(request.param, BRICK, str(tmp_path_factory.mktemp("sdstate")), keep)
+    h.boot()
+    yield h
+    h.shutdown()
+
+
+@pytest.fixture
+def sd(host):
+    """The systemd host, with the containers a test makes deleted and checked gone."""
+    made = []
+
+    def new_id():
+        cid = f"sd-{os.urandom(4).hex()}"
+        made.append(cid)
+        return cid
+
+    host.new_id = new_id
+    yield host
+    for cid in made:
+        host.brick("delete", "--force", cid, check=False)
+    left = host.sh("systemctl list-units --all --no-legend --plain '*-sd-*'",
+                   check=False).stdout.strip()
+    assert not left, f"units left behind: {left}"
+    dirs = host.sh("ls -d /sys/fs/cgroup/*/*.slice/*-sd-* /sys/fs/cgroup/*.slice/*-sd-* "
+                   "/sys/fs/cgroup/*/*.slice/*/*-sd-* 2>/dev/null", check=False).stdout.strip()
+    assert not dirs, f"cgroup directories left behind: {dirs}"
+
+
+def bundle(sd, make_bundle, args, cgroups_path=None, resources=None):
+    def ed(cfg):
+        if cgroups_path is not None:
+            cfg["linux"]["cgroupsPath"] = cgroups_path
+        res = cfg["linux"].setdefault("resources", {})
+        if sd.layout == "v2":
+            res.pop("pids", None)    # brick's default limit; no pids controller on this v2 tree
+        res.update(resources or {})
+    return make_bundle(args=args, edit=ed)
+
+
+def limits_for(host):
+    # The v2 tree here has no memory/pids controller (they are bound to v1 on this machine).
+    return {"memory": {"limit": 64 * MiB}, "pids": {"limit": 50}} if host.layout == "hybrid" else {}
+
+
+def procs_in(host, path):
+    return [int(x) for x in host.read(f"{path}/cgroup.procs").split()]
+
+
+def test_scope_is_created_with_properties_and_stopped_on_delete(sd, make_bundle):
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", limits_for(sd))
+    sd.brick("--systemd-cgroup", "create", "--bundle", b, cid)
+    unit = f"brick-{cid}.scope"
+    path = f"/system.slice/{unit}"
+    props = sd.unit(unit, "ActiveState", "ControlGroup", "Delegate", "Slice", "MemoryMax",
+                    "TasksMax", "DevicePolicy", "DeviceAllow")
+    assert props["ActiveState"] == "active"
+    assert props["ControlGroup"] == path
+    assert props["Delegate"] == "yes"
+    assert props["Slice"] == "system.slice"
+    assert props["DevicePolicy"] == "strict"
+    assert "/dev/char/1:3 rwm" in props["DeviceAllow"]
+    st = json.loads(sd.brick("state", cid).stdout)
+    pid = st["pid"]
+    assert f"0::{path}" in sd.read(f"/proc/{pid}/cgroup")
+    if sd.layout == "hybrid":
+        assert props["MemoryMax"] == str(64 * MiB)
+        assert props["TasksMax"] == "50"
+        assert sd.read(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").strip() == str(64 * MiB)
+        assert sd.read(f"/sys/fs/cgroup/pids{path}/pids.max").strip() == "50"
+        # A hierarchy systemd does not manage gets the same path from brick.
+        assert pid in procs_in(sd, f"/sys/fs/cgroup/freezer{path}")
+        assert "c 1:3 rwm" in sd.read(f"/sys/fs/cgroup/devices{path}/devices.list")
+    else:
+        assert pid in procs_in(sd, f"/sys/fs/cgroup{path}")
+    sd.brick("start", cid)
+    sd.brick("delete", "--force", cid)
+    assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
+    for d in ([f"/sys/fs/cgroup/{c}{path}" for c in ("memory", "pids", "freezer", "cpu", "unified")]
+              if sd.layout == "hybrid" else [f"/sys/fs/cgroup{path}"]):
+        assert not sd.exists(d), d
+
+
+def test_default_cgroups_path_is_a_system_slice_scope(sd, make_bundle):
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sh", "-c", "exit 3"], cgroups_path="")
+    p = sd.brick("--systemd-cgroup", "run", "--bundle", b, cid, check=False)
+    assert p.returncode == 3, p.stderr
+    # run deletes the container when its process exits, as runc does
+    assert sd.brick("state", cid, check=False).returncode != 0
+    assert sd.unit(f"brick-{cid}.scope", "LoadState")["LoadState"] == "not-found"
+
+
+def test_nested_slice_and_prefix(sd, make_bundle):
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"machine-brick.slice:libpod:{cid}")
+    sd.brick("--systemd-cgroup", "create", "--bundle", b, cid)
+    props = sd.unit(f"libpod-{cid}.scope", "ControlGroup", "Slice")
+    assert props["Slice"] == "machine-brick.slice"
+    assert props["ControlGroup"] == f"/machine.slice/machine-brick.slice/libpod-{cid}.scope"
+    sd.brick("delete", "--force", cid)
+
+
+def test_exec_ps_pause_and_kill_all_in_the_scope(sd, make_bundle):
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}")
+    sd.brick("--systemd-cgroup", "run", "-d", "--bundle", b, cid)
+    sd.brick("exec", "-d", cid, "sleep", "99")
+    pids = json.loads(sd.brick("ps", "--format", "json", cid).stdout)
+    assert len(pids) == 2, pids
+    for pid in pids:
+        assert f"0::/system.slice/brick-{cid}.scope" in sd.read(f"/proc/{pid}/cgroup")
+    sd.brick("pause", cid)
+    assert json.loads(sd.brick("state", cid).stdout)["status"] == "paused"
+    sd.brick("resume", cid)
+    assert json.loads(sd.brick("state", cid).stdout)["status"] == "running"
+    sd.brick("kill", "--all", cid, "KILL")
+    deadline = time.time() + 10
+    while json.loads(sd.brick("state", cid).stdout)["status"] != "stopped":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    sd.brick("delete", cid)
+
+
+def test_update_goes_through_set_unit_properties(sd, make_bundle):
+    if sd.layout != "hybrid":
+        pytest.skip("no memory/pids controller on this machine's cgroup2 tree")
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", limits_for(sd))
+    sd.brick("--systemd-cgroup", "run", "-d", "--bundle", b, cid)
+    sd.brick("update", "--memory", "100m", "--pids-limit", "77", cid)
+    unit = f"brick-{cid}.scope"
+    props = sd.unit(unit, "MemoryMax", "TasksMax")
+    assert props == {"MemoryMax": str(100 * MiB), "TasksMax": "77"}
+    path = f"/system.slice/{unit}"
+    assert sd.read(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").strip() == str(100 * MiB)
+    assert sd.read(f"/sys/fs/cgroup/pids{path}/pids.max").strip() == "77"
+    sd.brick("delete", "--force", cid)
+
+
+def test_daemon_reload_restores_the_containers_limits(sd, make_bundle):
+    """systemd rewrites a unit's cgroup attributes from its properties on daemon-reload.
+    brick hands its limits and device rules over as properties, so a reload puts them back
+    rather than opening the container up; a scope made without them (the control) gets
+    systemd's defaults instead."""
+    if sd.layout != "hybrid":
+        pytest.skip("no memory controller on this machine's cgroup2 tree")
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", limits_for(sd))
+    sd.brick("--systemd-cgroup", "run", "-d", "--bundle", b, cid)
+    path = f"/sys/fs/cgroup/%s/system.slice/brick-{cid}.scope"
+    control = f"control-{cid}.service"
+    sd.run(["systemd-run", f"--unit={control}", "-p", "Delegate=yes",
+            "-p", "DefaultDependencies=no", "sleep", "100"])
+    cpath = f"/sys/fs/cgroup/%s/system.slice/{control}"
+    # brick's scope: tampered with behind systemd's back.
+    sd.sh(f"echo 1000000000 > {path % 'memory'}/memory.limit_in_bytes")
+    sd.sh(f"echo a > {path % 'devices'}/devices.allow")
+    # The control: limits written only to cgroupfs, as a runtime that passed no properties.
+    sd.sh(f"echo {64 * MiB} > {cpath % 'memory'}/memory.limit_in_bytes")
+    sd.sh(f"echo 'c 1:3 rwm' > {cpath % 'devices'}/devices.allow")
+    sd.run(["systemctl", "daemon-reload"])
+    time.sleep(0.5)
+    assert sd.read(f"{path % 'memory'}/memory.limit_in_bytes").strip() == str(64 * MiB)
+    assert "a *:* rwm" not in sd.read(f"{path % 'devices'}/devices.list")
+    # The control lost its limit: systemd applied its own idea.
+    assert sd.read(f"{cpath % 'memory'}/memory.limit_in_bytes").strip() != str(64 * MiB)
+    sd.run(["systemctl", "stop", control])
+    sd.brick("delete", "--force", cid)
+
+
+def test_unit_name_in_use_is_refused_without_leftovers(sd, make_bundle):
+    first, second = sd.new_id(), sd.new_id()
+    shared = f"system.slice:brick:{first}"
+    sd.brick("--systemd-cgroup", "run", "-d", "--bundle",
+             bundle(sd, make_bundle, ["sleep", "100"], shared), first)
+    p = sd.brick("--systemd-cgroup", "create", "--bundle",
+                 bundle(sd, make_bundle, ["sleep", "100"], shared), second, check=False)
+    assert p.returncode != 0
+    assert f"StartTransientUnit brick-{first}.scope" in p.stderr, p.stderr
+    assert sd.brick("state", second, check=False).returncode != 0
+    assert json.loads(sd.brick("state", first).stdout)["status"] == "running"
+    sd.brick("delete", "--force", first)
+
+
+def test_failure_after_the_scope_stops_it(sd, make_bundle):
+    """StartTransientUnit succeeds, then a cgroupfs write fails: the unit is stopped, no
+    directory and no state are left."""
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}",
+               {"unified": {"cgroup.no_such_file": "1"}})
+    p = sd.brick("--systemd-cgroup", "create", "--bundle", b, cid, check=False)
+    assert p.returncode != 0
+    assert "cgroup.no_such_file" in p.stderr, p.stderr
+    assert sd.brick("state", cid, check=False).returncode != 0
+    assert sd.unit(f"brick-{cid}.scope", "LoadState")["LoadState"] == "not-found"
+
+
+def test_bad_systemd_cgroups_path_names_the_field(sd, make_bundle):
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["true"], "/not/a/slice")
+    p = sd.brick("--systemd-cgroup", "create", "--bundle", b, cid, check=False)
+    assert p.returncode != 0
+    assert "linux.cgroupsPath" in p.stderr and "slice:prefix:name" in p.stderr, p.stderr
+    assert sd.brick("state", cid, check=False).returncode != 0
+
+
+def test_features_report_systemd(sd):
+    feats = json.loads(sd.brick("features").stdout)
+    assert feats["linux"]["cgroup"]["systemd"] is True
