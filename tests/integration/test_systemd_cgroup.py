@@ -8,6 +8,8 @@ SetUnitProperties. Each test checks the unit and every directory are gone afterw
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import time
 
 import pytest
@@ -240,3 +242,61 @@ def test_bad_systemd_cgroups_path_names_the_field(sd, make_bundle):
 def test_features_report_systemd(sd):
     feats = json.loads(sd.brick("features").stdout)
     assert feats["linux"]["cgroup"]["systemd"] is True
+
+
+@pytest.mark.skipif(not shutil.which("podman"), reason="podman not installed")
+def test_podman_with_the_systemd_cgroup_manager(sd):
+    """podman 4.3 with cgroup_manager = "systemd" and --runtime brick: podman passes
+    --systemd-cgroup and "machine.slice:libpod:<id>", as it does to crun."""
+    if sd.layout != "hybrid":
+        pytest.skip("podman's --memory needs the memory controller (v1 on this machine)")
+    from conftest import make_rootfs
+    sd.start_dbus()
+    # podman refuses a runroot over 50 characters: a short directory in the shared /tmp.
+    top = tempfile.mkdtemp(prefix="pm-", dir=sd.keep)
+    for d in ("graph", "run", "tmp"):
+        os.makedirs(os.path.join(top, d))
+    nofile = [line.split()[-2] for line in open("/proc/self/limits")
+              if line.startswith("Max open files")][0]
+    with open(f"{top}/containers.conf", "w") as f:
+        f.write(f'[containers]\ndefault_ulimits = ["nofile={nofile}:{nofile}", '
+                f'"nproc=4096:4096"]\nnetns = "none"\nlog_driver = "k8s-file"\n'
+                f'[engine]\nruntime_supports_json = ["crun", "runc", "brick"]\n'
+                f'cgroup_manager = "systemd"\nevents_logger = "file"\n')
+    with open(f"{top}/storage.conf", "w") as f:
+        f.write(f'[storage]\ndriver = "overlay"\nrunroot = "{top}/run"\n'
+                f'graphroot = "{top}/graph"\n')
+    make_rootfs(f"{top}/rootfs")
+    subprocess.run(["tar", "-C", f"{top}/rootfs", "-cf", f"{top}/rootfs.tar", "."], check=True)
+    pm = (f"CONTAINERS_CONF={top}/containers.conf CONTAINERS_STORAGE_CONF={top}/storage.conf "
+          f"podman --root {top}/graph --runroot {top}/run --tmpdir {top}/tmp "
+          f"--runtime {BRICK}")
+    try:
+        sd.sh(f"{pm} import {top}/rootfs.tar localhost/bb")
+        p = sd.sh(f"{pm} run --rm localhost/bb sh -c 'cat /proc/self/cgroup; exit 7'",
+                  check=False)
+        assert p.returncode == 7, p.stderr
+        assert "0::/machine.slice/libpod-" in p.stdout, p.stdout
+        assert "level=warning" not in p.stderr and "level=error" not in p.stderr, p.stderr
+        cid = sd.sh(f"{pm} run -d --name c1 --memory 64m localhost/bb sleep 100").stdout.strip()
+        unit = f"libpod-{cid}.scope"
+        assert sd.unit(unit, "MemoryMax", "Description", "Slice") == {
+            "MemoryMax": str(64 * MiB), "Description": "brick container", "Slice": "machine.slice"}
+        assert sd.sh(f"{pm} exec c1 cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+                     ).stdout.strip() == str(64 * MiB)
+        assert "sleep 100" in sd.sh(f"{pm} top c1").stdout
+        sd.sh(f"{pm} pause c1")
+        assert sd.sh(f"{pm} inspect c1 --format '{{{{.State.Status}}}}'").stdout.strip() == "paused"
+        sd.sh(f"{pm} unpause c1")
+        sd.sh(f"{pm} update --memory 100m c1")
+        assert sd.unit(unit, "MemoryMax")["MemoryMax"] == str(100 * MiB)
+        sd.sh(f"{pm} stop -t 1 c1")
+        sd.sh(f"{pm} rm c1")
+        assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
+    finally:
+        sd.sh(f"{pm} rm -af -t 0; {pm} rmi -af", check=False)
+        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
+              check=False)
+        shutil.rmtree(top, ignore_errors=True)
+    left = sd.sh("systemctl list-units --all --no-legend --plain 'libpod-*'").stdout.strip()
+    assert not left, left

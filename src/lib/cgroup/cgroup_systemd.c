@@ -147,6 +147,8 @@ int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_
   *bytes = NULL;
   *n = 0;
   const char *p = list;
+  if (!*p)
+    goto bad;  /* an empty AllowedCPUs would mean "no restriction" to systemd */
   while (*p) {
     char *end;
     errno = 0;
@@ -212,7 +214,8 @@ bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
     return false;
   for (size_t i = 1; i < n; i++) {
     const struct brick_device_rule *r = &rules[i];
-    if (!r->allow)
+    /* "c *:5" has no systemd form: "char-*" would allow every minor. */
+    if (!r->allow || (r->major < 0 && r->minor >= 0))
       goto no;
     const char *types = r->type == 'a' ? "cb" : (r->type == 'b' ? "b" : "c");
     for (const char *t = types; *t; t++) {
