@@ -224,13 +224,18 @@ def test_exec_hands_its_listener_to_the_agent(brick, make_bundle, agent):
     cid = brick.new_id()
     bg(brick, "run", "-d", "--bundle", b, cid)
     init_pid = wait_status(brick, cid, "running")["pid"]
-    p = brick("exec", cid, "sh", "-c", "mkdir /tmp/quota 2>&1; echo quota-rc=$?")
+    pid_file = os.path.join(os.path.dirname(agent.path), "exec.pid")
+    p = brick("exec", "--pid-file", pid_file, cid, "sh", "-c",
+              "mkdir /tmp/quota 2>&1; echo quota-rc=$?")
     assert "Disk quota exceeded" in p.stdout and "quota-rc=1" in p.stdout, p.stdout
     assert len(agent.states) == 2, agent.states
     first, second = agent.states[0][0], agent.states[1][0]
     assert first["state"]["status"] == "creating"
     assert second["state"]["status"] == "running" and second["state"]["id"] == cid
-    assert second["pid"] == init_pid and second["metadata"] == METADATA
+    # The message's pid is the exec'd process (its filter); the state's stays the init's.
+    exec_pid = int(open(pid_file).read())
+    assert second["pid"] == exec_pid != init_pid, (second["pid"], exec_pid, init_pid)
+    assert second["state"]["pid"] == init_pid and second["metadata"] == METADATA
     assert [n[1] for n in agent.notifs] == ["/tmp/quota"]
     brick("delete", "--force", cid)
     assert_gone(brick, cid)

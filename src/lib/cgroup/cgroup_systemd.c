@@ -119,7 +119,8 @@ void cg_sd_add_str(struct cg_sd_props *p, const char *name, const char *v) {
 void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, size_t n) {
   struct cg_sd_prop *x = add(p, name, "au");
   x->u32 = xcalloc(n ? n : 1, sizeof *v);
-  memcpy(x->u32, v, n * sizeof *v);
+  if (n)
+    memcpy(x->u32, v, n * sizeof *v);
   x->n_u32 = n;
 }
 
@@ -272,8 +273,8 @@ int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *p
     uint64_t period = r->cpu.has_period && r->cpu.period ? r->cpu.period : 100000;
     uint64_t per_sec = SD_INFINITY;
     if (r->cpu.has_quota && r->cpu.quota > 0) {
-      per_sec = (uint64_t)r->cpu.quota * 1000000 / period;
       /* systemd keeps 10 ms granularity: round up, never give less than asked. */
+      per_sec = ((uint64_t)r->cpu.quota * 1000000 + period - 1) / period;
       per_sec = (per_sec + 9999) / 10000 * 10000;
     }
     cg_sd_add_u64(out, "CPUQuotaPerSecUSec", per_sec);

@@ -213,8 +213,8 @@ static int serve_init(struct create_job *j, const char *rootfs, brick_err *err) 
       _cleanup_json_ json_t *state = brick_state_to_oci(&j->st, BRICK_CREATING);
       json_object_set_new(state, "pid", json_integer(j->init));
       const struct brick_seccomp *sc = &j->spec->linux_.seccomp;
-      if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, mfd, state,
-                                      err) < 0) {
+      if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, mfd, j->init,
+                                      state, err) < 0) {
         brick_error_prefix(err, "config.json");
         brick_sync_send_error(j->sock, err);
         return -1;

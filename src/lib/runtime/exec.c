@@ -435,11 +435,11 @@ int brick_container_exec(const struct brick_exec_opts *o, int *exit_status, bric
       waitpid(pid, NULL, 0);
       goto out;
     }
-    /* The container's state; its pid stays the init's (the agent learns the exec'd
-     * process from each notification). */
+    /* The container's state keeps the init's pid; the message's own "pid" is the exec'd
+     * process, whose filter this is (as runc sends it). */
     _cleanup_json_ json_t *state = brick_state_to_oci(&st, BRICK_RUNNING);
     const struct brick_seccomp *sc = &spec->linux_.seccomp;
-    if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, nfd, state,
+    if (brick_seccomp_send_listener(sc->listener_path, sc->listener_metadata, nfd, pid, state,
                                     err) < 0) {
       brick_error_prefix(err, "config.json");
       brick_sync_send_error(sp[0], err);

@@ -40,9 +40,10 @@ void brick_seccomp_prog_free(struct brick_seccomp_prog *prog);
 /* Send the listener fd to linux.seccomp.listenerPath as runc does: one SCM_RIGHTS
  * message over a unix stream socket, carrying the container process state JSON
  * {"ociVersion","fds":["seccompFd"],"pid","metadata","state":{...}}. metadata may be
- * NULL. pid is taken from container_state's "pid". */
+ * NULL. "pid" is process_pid, the process the filter belongs to (an exec'd process's own
+ * pid, as runc sends it), or container_state's "pid" when process_pid is 0. */
 int brick_seccomp_send_listener(const char *listener_path, const char *metadata, int notify_fd,
-                                json_t *container_state, brick_err *err);
+                                pid_t process_pid, json_t *container_state, brick_err *err);
 
 /* brick's default profile as a linux.seccomp JSON object (OCI form), given the
  * capability bounding set (bit n = CAP n) the container will have. New reference. */

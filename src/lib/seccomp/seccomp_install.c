@@ -71,7 +71,7 @@ static int send_all_with_fd(int sock, const char *data, size_t len, int fd, bric
 }
 
 int brick_seccomp_send_listener(const char *listener_path, const char *metadata, int notify_fd,
-                                json_t *container_state, brick_err *err) {
+                                pid_t process_pid, json_t *container_state, brick_err *err) {
   if (!listener_path || !*listener_path)
     return brick_error(err, EINVAL, "linux.seccomp.listenerPath: not set");
   if (notify_fd < 0)
@@ -92,7 +92,10 @@ int brick_seccomp_send_listener(const char *listener_path, const char *metadata,
   _cleanup_json_ json_t *msg = json_object();
   json_object_set_new(msg, "ociVersion", json_string(BRICK_OCI_VERSION));
   json_object_set_new(msg, "fds", json_pack("[s]", "seccompFd"));
-  json_object_set(msg, "pid", pid);
+  if (process_pid > 0)
+    json_object_set_new(msg, "pid", json_integer(process_pid));
+  else
+    json_object_set(msg, "pid", pid);
   if (metadata)
     json_object_set_new(msg, "metadata", json_string(metadata));
   json_object_set(msg, "state", container_state);

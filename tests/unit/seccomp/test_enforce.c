@@ -588,7 +588,7 @@ static void notify_via_listener(void **state) {
       _exit(10);
     json_t *st = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.3.0", "id", "ctr1",
                            "status", "creating", "pid", (int)getpid(), "bundle", "/b");
-    if (brick_seccomp_send_listener(path, "hello", nfd, st, NULL) < 0)
+    if (brick_seccomp_send_listener(path, "hello", nfd, 0, st, NULL) < 0)
       _exit(11);
     close(nfd);
     long v = SYSRET(SYS_getppid);
@@ -654,11 +654,11 @@ static void listener_errors(void **state) {
   (void)state;
   brick_err err = {0};
   json_t *st = json_pack("{s:i}", "pid", 1);
-  assert_int_equal(brick_seccomp_send_listener("/nonexistent-brick/agent.sock", NULL, 0, st, &err), -1);
+  assert_int_equal(brick_seccomp_send_listener("/nonexistent-brick/agent.sock", NULL, 0, 0, st, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.seccomp.listenerPath: connect to /nonexistent-brick/agent.sock"));
   brick_error_clear(&err);
   json_t *nopid = json_object();
-  assert_int_equal(brick_seccomp_send_listener("/x", NULL, 0, nopid, &err), -1);
+  assert_int_equal(brick_seccomp_send_listener("/x", NULL, 0, 0, nopid, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "no pid"));
   brick_error_clear(&err);
   json_decref(st);
