@@ -300,3 +300,70 @@ def test_podman_with_the_systemd_cgroup_manager(sd):
         shutil.rmtree(top, ignore_errors=True)
     left = sd.sh("systemctl list-units --all --no-legend --plain 'libpod-*'").stdout.strip()
     assert not left, left
+
+
+@HYBRID_ONLY
+@pytest.mark.skipif(not shutil.which("containerd") or not shutil.which("ctr"),
+                    reason="containerd not installed")
+def test_containerd_with_systemd_cgroup(sd):
+    """containerd 1.6's runc shim with SystemdCgroup (ctr --runc-systemd-cgroup) and brick
+    as its runc binary: cgroupsPath "system.slice:ctr:<id>", --systemd-cgroup on every verb."""
+    from test_containerd import oci_archive
+    top = tempfile.mkdtemp(prefix="cd-", dir=sd.keep)
+    sock = f"{top}/c.sock"
+    with open(f"{top}/config.toml", "w") as f:
+        f.write(f'version = 2\nroot = "{top}/root"\nstate = "{top}/state"\n'
+                f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                f'[grpc]\n  address = "{sock}"\n[ttrpc]\n  address = "{sock}.ttrpc"\n'
+                f'[debug]\n  address = "{top}/debug.sock"\n')
+    log = open(f"{top}/containerd.log", "w")
+    daemon = subprocess.Popen(["nsenter", "-t", str(sd.pid), "-m", "-p", "-C", "-u", "-i", "-n",
+                               "--", "containerd", "--config", f"{top}/config.toml"],
+                              stdout=log, stderr=subprocess.STDOUT)
+    ctr = f"ctr --address {sock}"
+    image = "localhost/brick-bb:latest"
+    run = f"{ctr} run --runc-binary {BRICK} --runc-systemd-cgroup"
+    first, second = f"c{os.urandom(4).hex()}", f"c{os.urandom(4).hex()}"
+    try:
+        deadline = time.time() + 20
+        while sd.sh(f"{ctr} version", check=False).returncode != 0:
+            assert time.time() < deadline and daemon.poll() is None, open(f"{top}/containerd.log").read()
+            time.sleep(0.1)
+        sd.sh(f"{ctr} image import --base-name localhost/brick-bb {oci_archive(top)}")
+        p = sd.sh(f"{run} --cgroup system.slice:ctr:{first} --rm {image} {first} "
+                  f"sh -c 'cat /proc/self/cgroup; exit 5'", check=False)
+        assert p.returncode == 5, p.stderr
+        assert f"/system.slice/ctr-{first}.scope" in p.stdout, p.stdout
+        sd.sh(f"{run} -d --cgroup system.slice:ctr:{second} --memory-limit {64 * MiB} "
+              f"{image} {second} sleep 100")
+        unit = f"ctr-{second}.scope"
+        assert sd.unit(unit, "MemoryMax", "ActiveState") == {"MemoryMax": str(64 * MiB),
+                                                             "ActiveState": "active"}
+        mem = f"/sys/fs/cgroup/memory/system.slice/{unit}/memory.limit_in_bytes"
+        assert sd.read(mem).strip() == str(64 * MiB)
+        p = sd.sh(f"{ctr} task exec --exec-id e1 {second} cat /proc/self/cgroup")
+        assert f"/system.slice/{unit}" in p.stdout, p.stdout
+        sd.sh(f"{ctr} task pause {second}")
+        assert "PAUSED" in sd.sh(f"{ctr} task ls").stdout
+        sd.sh(f"{ctr} task resume {second}")
+        sd.sh(f"{ctr} task kill -s KILL {second}")
+        deadline = time.time() + 10
+        while "STOPPED" not in sd.sh(f"{ctr} task ls").stdout:
+            assert time.time() < deadline
+            time.sleep(0.05)
+        sd.sh(f"{ctr} task delete {second}")
+        sd.sh(f"{ctr} container rm {second}")
+        assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
+        assert not sd.exists(f"/sys/fs/cgroup/freezer/system.slice/{unit}")
+    finally:
+        for c in (first, second):
+            sd.sh(f"{ctr} task kill -s KILL {c}; {ctr} task delete -f {c}; {ctr} container rm {c}",
+                  check=False)
+        daemon.terminate()
+        daemon.wait(timeout=30)
+        log.close()
+        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
+              check=False)
+        shutil.rmtree(top, ignore_errors=True)
+    left = sd.sh("systemctl list-units --all --no-legend --plain 'ctr-*'").stdout.strip()
+    assert not left, left
