@@ -6,7 +6,7 @@ The systemd host sees the machine's filesystem except for fresh tmpfs on /run,
 /etc/systemd/system and /var/lib/systemd, and a cgroup tree rooted at a private cgroup
 (brick-sdhost-<uuid> in every host hierarchy), laid out as
   - "hybrid": v1 controllers at /sys/fs/cgroup/<ctrl>, name=systemd, cgroup2 at unified
-    (this machine's own layout), or
+    (this machine's own layout) plus net_cls,net_prio (see OUTER), or
   - "v2": a pure cgroup2 tree at /sys/fs/cgroup (the controllers of this machine are all
     bound to v1, so only hugetlb is offered there; systemd and cgroup.freeze/kill work).
 It boots a target that pulls in nothing and masks every unit that would act on the whole
@@ -49,6 +49,12 @@ else
   for c in $CTRLS; do mkdir /sys/fs/cgroup/$c; mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c; done
   mkdir /sys/fs/cgroup/systemd; mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
   mkdir /sys/fs/cgroup/unified; mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+  if [ -n "$NETCLS_HOLD" ]; then
+    mkdir /sys/fs/cgroup/net_cls,net_prio
+    mount -t cgroup -o net_cls,net_prio cgroup /sys/fs/cgroup/net_cls,net_prio
+    ln -s net_cls,net_prio /sys/fs/cgroup/net_cls; ln -s net_cls,net_prio /sys/fs/cgroup/net_prio
+    umount "$NETCLS_HOLD" && rmdir "$NETCLS_HOLD"
+  fi
 fi
 mount -t tmpfs -o mode=755 tmpfs /run
 # A private /tmp and /var/tmp, with only the tests' own directory ($KEEP) carried over.
@@ -63,6 +69,21 @@ printf '[Unit]\nDescription=brick test host\nDefaultDependencies=no\n' \
   >/etc/systemd/system/brick-test.target
 exec env -i container=brick-test SYSTEMD_LOG_LEVEL=warning PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   """ + SYSTEMD + r""" --unit=brick-test.target
+"""
+
+
+# Runs first, in the private mount namespace but still in the machine's cgroup namespace:
+# only there may a new hierarchy be created. This machine leaves net_cls/net_prio
+# unmounted (its kernel has them); a typical hybrid host mounts them, so the hybrid layout
+# does too. BOOT then mounts the same hierarchy inside the cgroup namespace.
+OUTER = r"""
+set -e
+if [ "$LAYOUT" = hybrid ]; then
+  hold="$KEEP/.netcls-hold-$$"; mkdir "$hold"
+  if mount -t cgroup -o net_cls,net_prio cgroup "$hold"; then export NETCLS_HOLD="$hold"
+  else rmdir "$hold"; fi
+fi
+exec unshare --cgroup --pid --uts --ipc --net --fork bash -c "$BOOT"
 """
 
 
@@ -120,12 +141,11 @@ class SystemdHost:
                     f.write("0")
 
         env = dict(os.environ, LAYOUT=self.layout, CTRLS=" ".join(V1_CONTROLLERS),
-                   MASKED=" ".join(MASKED), KEEP=self.keep)
+                   MASKED=" ".join(MASKED), KEEP=self.keep, BOOT=BOOT, NETCLS_HOLD="")
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--cgroup", "--mount", "--pid", "--uts", "--ipc", "--net", "--fork",
-                 "--propagation", "private",
-                 "bash", "-c", BOOT], env=env, stdout=log, stderr=subprocess.STDOUT,
+                ["unshare", "--mount", "--propagation", "private", "bash", "-c", OUTER],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=enter_cgroups)
         deadline = time.time() + timeout
         while time.time() < deadline:

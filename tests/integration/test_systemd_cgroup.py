@@ -367,3 +367,24 @@ def test_containerd_with_systemd_cgroup(sd):
         shutil.rmtree(top, ignore_errors=True)
     left = sd.sh("systemctl list-units --all --no-legend --plain 'ctr-*'").stdout.strip()
     assert not left, left
+
+
+@HYBRID_ONLY
+def test_network_resources_where_net_cls_and_net_prio_are_mounted(sd, make_bundle):
+    """linux.resources.network with the cgroupfs driver, on the hybrid layout that mounts
+    net_cls,net_prio (this machine's kernel has them; its own layout leaves them out)."""
+    if not sd.exists("/sys/fs/cgroup/net_cls,net_prio/cgroup.procs"):
+        pytest.skip("this kernel has no net_cls/net_prio controllers")
+    cid = sd.new_id()
+    net = {"network": {"classID": 1048577, "priorities": [{"name": "lo", "priority": 7}]}}
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"/brick/{cid}", net)
+    sd.brick("run", "-d", "--bundle", b, cid)
+    d = f"/sys/fs/cgroup/net_cls,net_prio/brick/{cid}"
+    pid = json.loads(sd.brick("state", cid).stdout)["pid"]
+    assert pid in procs_in(sd, d)
+    assert sd.read(f"{d}/net_cls.classid").strip() == "1048577"
+    assert "lo 7" in sd.read(f"{d}/net_prio.ifpriomap").splitlines()
+    # the control: the parent, which brick did not configure, keeps the defaults
+    assert sd.read("/sys/fs/cgroup/net_cls,net_prio/brick/net_cls.classid").strip() == "0"
+    sd.brick("delete", "--force", cid)
+    assert not sd.exists(d)
