@@ -180,6 +180,15 @@ class SystemdHost:
                 self.proc.wait(timeout=10)
         for d in host_cgroup_dirs(self.name, self.layout):
             rmdir_tree(d)
+        if self.layout == "hybrid":
+            # The net_cls,net_prio hierarchy outlives the namespace while it has children.
+            hold = os.path.join(self.keep, f".netcls-clean-{self.name}")
+            os.makedirs(hold, exist_ok=True)
+            subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            f"mount -t cgroup -o net_cls,net_prio cgroup {hold} && "
+                            f"find {hold} -mindepth 1 -depth -type d -exec rmdir {{}} + ; "
+                            f"umount {hold}"], capture_output=True)
+            os.rmdir(hold)
         if os.path.exists(self.log):
             os.unlink(self.log)
 
