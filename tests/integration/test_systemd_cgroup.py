@@ -388,3 +388,47 @@ def test_network_resources_where_net_cls_and_net_prio_are_mounted(sd, make_bundl
     assert sd.read("/sys/fs/cgroup/net_cls,net_prio/brick/net_cls.classid").strip() == "0"
     sd.brick("delete", "--force", cid)
     assert not sd.exists(d)
+
+
+def test_brick_killed_mid_create_then_delete_force_stops_the_unit(sd, make_bundle, tmp_path):
+    """SIGKILL of brick while a createRuntime hook runs (the scope exists, the state is
+    half-made): delete --force must still stop the unit and remove every directory (the
+    fixture checks that no unit and no directory is left)."""
+    cid = sd.new_id()
+    seen = tmp_path / "hook-ran"
+    hook = tmp_path / "slow.sh"
+    hook.write_text(f"#!/bin/sh\necho $PPID $$ > {seen}.tmp; mv {seen}.tmp {seen}; exec sleep 30\n")
+    hook.chmod(0o755)
+
+    def edit(cfg):
+        cfg["linux"]["cgroupsPath"] = f"system.slice:brick:{cid}"
+        cfg["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+        if sd.layout == "v2":
+            cfg["linux"].get("resources", {}).pop("pids", None)
+    b = make_bundle(args=["sleep", "100"], edit=edit)
+    full = ["nsenter", "-t", str(sd.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--",
+            BRICK, "--root", sd.state_root, "--systemd-cgroup", "create", "--bundle", b, cid]
+    proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while not seen.exists():
+            assert time.time() < deadline, "hook never ran"
+            time.sleep(0.02)
+        brick_pid, hook_pid = seen.read_text().split()
+        sd.sh(f"kill -9 {brick_pid}")
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    unit = f"brick-{cid}.scope"
+    # The half-made container is there; its init died with brick, so systemd may have
+    # collected the empty scope already, but brick's own directories stay until delete.
+    assert sd.brick("state", cid).returncode == 0
+    if sd.layout == "hybrid":
+        assert sd.exists(f"/sys/fs/cgroup/freezer/system.slice/{unit}")
+    sd.brick("delete", "--force", cid)
+    assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
+    assert sd.brick("state", cid, check=False).returncode != 0
+    sd.sh(f"kill -9 {hook_pid}")   # the orphaned hook is ours to end
