@@ -79,6 +79,13 @@ def limits_for(host):
     return {"memory": {"limit": 64 * MiB}, "pids": {"limit": 50}} if host.layout == "hybrid" else {}
 
 
+def remove_tree(host, top):
+    """An engine's private store: unmount what it left mounted inside, then delete it."""
+    host.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
+            check=False)
+    shutil.rmtree(top, ignore_errors=True)
+
+
 def procs_in(host, path):
     return [int(x) for x in host.read(f"{path}/cgroup.procs").split()]
 
@@ -295,9 +302,7 @@ def test_podman_with_the_systemd_cgroup_manager(sd):
         assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
     finally:
         sd.sh(f"{pm} rm -af -t 0; {pm} rmi -af", check=False)
-        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
-              check=False)
-        shutil.rmtree(top, ignore_errors=True)
+        remove_tree(sd, top)
     left = sd.sh("systemctl list-units --all --no-legend --plain 'libpod-*'").stdout.strip()
     assert not left, left
 
@@ -362,9 +367,7 @@ def test_containerd_with_systemd_cgroup(sd):
         daemon.terminate()
         daemon.wait(timeout=30)
         log.close()
-        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
-              check=False)
-        shutil.rmtree(top, ignore_errors=True)
+        remove_tree(sd, top)
     left = sd.sh("systemctl list-units --all --no-legend --plain 'ctr-*'").stdout.strip()
     assert not left, left
 

@@ -96,6 +96,12 @@ int cg_systemd_available(brick_err *err) {
   return sd_load(err);
 }
 
+static void sd_message_unrefp(sd_bus_message **m) {
+  if (*m)
+    sd.sd_bus_message_unref(*m);
+}
+#define _cleanup_message_ __attribute__((cleanup(sd_message_unrefp)))
+
 /* ---- a connection, with the JobRemoved signals it has seen ---- */
 
 struct sd_session {
@@ -170,18 +176,13 @@ static int session_open(struct sd_session *s, const char *unit, brick_err *err) 
   }
   /* Subscribe makes systemd emit job signals to bus clients; its failure (an older or
    * already-subscribed manager) only costs the signal, which the wait then reports. */
-  sd_bus_message *reply = NULL;
-  sd_bus_message *call = NULL;
+  _cleanup_message_ sd_bus_message *call = NULL, *reply = NULL;
   sd_bus_error e = SD_BUS_ERROR_NULL;
   if (sd.sd_bus_message_new_method_call(s->bus, &call, SD_DEST, SD_PATH, SD_MANAGER,
                                         "Subscribe") >= 0 &&
       sd.sd_bus_call(s->bus, call, 0, &e, &reply) < 0)
     brick_debug("systemd: Subscribe: %s", e.message ? e.message : "failed");
   sd.sd_bus_error_free(&e);
-  if (call)
-    sd.sd_bus_message_unref(call);
-  if (reply)
-    sd.sd_bus_message_unref(reply);
   return 0;
 }
 
@@ -353,7 +354,7 @@ int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t 
     cg_sd_props_free(&props);
     return -1;
   }
-  sd_bus_message *m = NULL, *reply = NULL;
+  _cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
   r = sd.sd_bus_message_new_method_call(s.bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
                                         "StartTransientUnit");
   if (r >= 0)
@@ -372,10 +373,6 @@ int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t 
     bus_error(err, r, NULL, "StartTransientUnit reply for", unit);
   else
     r = wait_job(&s, job, "StartTransientUnit", unit, err);
-  if (m)
-    sd.sd_bus_message_unref(m);
-  if (reply)
-    sd.sd_bus_message_unref(reply);
   session_close(&s);
   if (r < 0)
     return -1;
@@ -404,7 +401,7 @@ int cg_systemd_set(const char *path, const struct brick_resources *res, brick_er
     cg_sd_props_free(&props);
     return -1;
   }
-  sd_bus_message *m = NULL, *reply = NULL;
+  _cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
   int r = sd.sd_bus_message_new_method_call(s.bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
                                             "SetUnitProperties");
   if (r >= 0)
@@ -416,10 +413,6 @@ int cg_systemd_set(const char *path, const struct brick_resources *res, brick_er
     bus_error(err, r, NULL, "SetUnitProperties", unit);
   else
     r = call(&s, m, &reply, "SetUnitProperties", unit, NULL, 0, err);
-  if (m)
-    sd.sd_bus_message_unref(m);
-  if (reply)
-    sd.sd_bus_message_unref(reply);
   session_close(&s);
   return r < 0 ? -1 : 0;
 }
@@ -431,7 +424,8 @@ int cg_systemd_stop(const char *path, brick_err *err) {
   struct sd_session s;
   if (session_open(&s, unit, err) < 0)
     return -1;
-  sd_bus_message *m = NULL, *reply = NULL;
+  _cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+  _cleanup_message_ sd_bus_message *reset = NULL, *reset_reply = NULL;
   char err_name[128] = "";
   const char *job = NULL;
   int r = sd.sd_bus_message_new_method_call(s.bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
@@ -450,20 +444,11 @@ int cg_systemd_stop(const char *path, brick_err *err) {
   } else {
     r = wait_job(&s, job, "StopUnit", unit, err);
   }
-  if (m)
-    sd.sd_bus_message_unref(m);
-  if (reply)
-    sd.sd_bus_message_unref(reply);
-  m = reply = NULL;
   /* A scope that failed would keep its name until reset; collect it either way. */
-  if (sd.sd_bus_message_new_method_call(s.bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+  if (sd.sd_bus_message_new_method_call(s.bus, &reset, SD_DEST, SD_PATH, SD_MANAGER,
                                         "ResetFailedUnit") >= 0 &&
-      sd.sd_bus_message_append(m, "s", unit) >= 0)
-    call(&s, m, &reply, "ResetFailedUnit", unit, NULL, 0, NULL);
-  if (m)
-    sd.sd_bus_message_unref(m);
-  if (reply)
-    sd.sd_bus_message_unref(reply);
+      sd.sd_bus_message_append(reset, "s", unit) >= 0)
+    call(&s, reset, &reset_reply, "ResetFailedUnit", unit, NULL, 0, NULL);
   session_close(&s);
   return r < 0 ? -1 : 0;
 }
