@@ -137,6 +137,21 @@ def test_process_capabilities_sets(brick, make_bundle):
     assert int(status_field(p.stdout, "CapEff"), 16) == net_raw
 
 
+def test_ambient_caps_that_cannot_be_raised_are_left_out(brick, make_bundle):
+    """`crun spec` asks for ambient caps with an empty inheritable set; the kernel cannot
+    raise those. runc warns and crun is silent, and both run the container: so does brick,
+    with a warning naming them, and the caps stay out of every set they were not in."""
+    def edit(cfg):
+        caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        cfg["process"]["capabilities"] = {"bounding": caps, "effective": caps,
+                                          "permitted": caps, "inheritable": [],
+                                          "ambient": caps}
+    p = sh(brick, make_bundle, "cat /proc/self/status", edit)
+    assert "CAP_KILL" in p.stderr and "left out" in p.stderr, p.stderr
+    assert int(status_field(p.stdout, "CapAmb"), 16) == 0
+    assert int(status_field(p.stdout, "CapInh"), 16) == 0
+
+
 def test_process_capabilities_of_init(brick, make_bundle):
     def edit(cfg):
         caps = ["CAP_CHOWN", "CAP_SYS_ADMIN"]

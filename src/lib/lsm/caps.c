@@ -115,18 +115,22 @@ int brick_caps_apply(uint64_t bounding, uint64_t effective, uint64_t inheritable
       return 0; /* kernel without ambient caps: nothing was asked of it */
     return brick_errno(err, "capabilities: clear ambient set");
   }
+  /* The kernel raises only what is both permitted and inheritable; the rest is left out,
+   * as runc (with a warning, see brick_caps_unraisable_ambient) and crun do: `crun spec`
+   * itself asks for ambient caps with an empty inheritable set. */
+  ambient &= permitted & inheritable;
   for (int i = 0; i <= last; i++) {
     if (!(ambient >> i & 1))
       continue;
-    if (cap_set_ambient(i, CAP_SET) < 0) {
-      e = errno;
-      if (e == EPERM && !((permitted & inheritable) >> i & 1))
-        return cap_error(err, e,
-                         "capabilities: ambient cap not both permitted and inheritable:", i);
-      return cap_error(err, e, "capabilities: raise ambient", i);
-    }
+    if (cap_set_ambient(i, CAP_SET) < 0)
+      return cap_error(err, errno, "capabilities: raise ambient", i);
   }
   return 0;
+}
+
+uint64_t brick_caps_unraisable_ambient(uint64_t permitted, uint64_t inheritable,
+                                       uint64_t ambient) {
+  return ambient & ~(permitted & inheritable);
 }
 
 int brick_caps_keep(bool keep, brick_err *err) {

@@ -30,6 +30,7 @@
 #include "runtime/floor.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
+#include "runtime/process.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/userns.h"
@@ -404,6 +405,7 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   if (spec->process->apparmor_profile)
     brick_warn("AppArmor is not available on this host: process.apparmorProfile \"%s\" is ignored",
                spec->process->apparmor_profile);
+  brick_warn_unraisable_ambient(&spec->process->caps);
 
   j->st.id = xstrdup(o->id);
   j->st.dir = brick_state_dir(o->state_root, o->id);

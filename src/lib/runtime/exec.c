@@ -341,6 +341,7 @@ int brick_container_exec(const struct brick_exec_opts *o, int *exit_status, bric
   if (proc->apparmor_profile)
     brick_warn("AppArmor is not available on this host: profile \"%s\" ignored",
                proc->apparmor_profile);
+  brick_warn_unraisable_ambient(&proc->caps);
   if (proc->selinux_label && !brick_selinux_enabled()) {
     free(proc->selinux_label);
     proc->selinux_label = NULL;

@@ -185,8 +185,9 @@ static int check_caps_grantable(const struct brick_caps *c, brick_err *err) {
   uint64_t valid = last >= 63 ? ~UINT64_C(0) : (UINT64_C(1) << (last + 1)) - 1;
   /* capset: permitted within what we hold; inheritable within the bounding set left
    * after the config's drops (in a new user namespace the host's is full again). */
+  uint64_t ambient = c->ambient & c->permitted & c->inheritable;  /* the rest is left out */
   uint64_t missing = (((c->effective | c->permitted) & ~held) |
-                      ((c->inheritable | c->ambient) & ~(inheritable | (bounding & c->bounding)))) &
+                      ((c->inheritable | ambient) & ~(inheritable | (bounding & c->bounding)))) &
                      valid;
   if (!missing)
     return 0;

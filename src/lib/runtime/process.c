@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "lsm/lsm.h"
 #include "runtime/sync.h"
@@ -28,6 +30,21 @@ static const char *env_get(char *const *env, const char *key) {
 static bool is_executable_file(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+void brick_warn_unraisable_ambient(const struct brick_caps *caps) {
+  uint64_t left_out = brick_caps_unraisable_ambient(caps->permitted, caps->inheritable,
+                                                    caps->ambient);
+  if (!left_out)
+    return;
+  char names[512] = "";
+  size_t len = 0;
+  for (int i = 0; i < 64 && len < sizeof names; i++)
+    if (left_out >> i & 1)
+      len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? " " : "",
+                              brick_cap_name(i));
+  brick_warn("process.capabilities.ambient: %s not both permitted and inheritable, so the "
+             "kernel cannot raise them; left out", names);
 }
 
 char *brick_process_find_exec(const struct brick_process *proc, brick_err *err) {

@@ -22,6 +22,9 @@ struct brick_process_ctx {
   bool seccomp_installed;                       /* brick_process_install_seccomp_early ran */
 };
 
+/* Warn (from the runtime, before any fork) about ambient caps the kernel cannot raise;
+ * they are left out, as runc warns and crun says nothing. */
+void brick_warn_unraisable_ambient(const struct brick_caps *caps);
 /* Resolve process.args[0] against the PATH of process.env, as runc does, so a missing
  * binary is reported by create rather than failing silently after start.
  * Returns a malloc'd path or NULL with err. Must run after pivot_root. */
