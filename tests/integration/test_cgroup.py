@@ -177,6 +177,25 @@ def test_systemd_cgroup_refused_without_systemd(container, bundle):
     assert cgroup_dirs(f"/system.slice/brick-{cid}.scope") == []
 
 
+def test_systemd_container_is_deleted_when_systemd_is_gone(container):
+    """A container made under systemd whose systemd is no longer running (the state says
+    systemd, the host has no /run/systemd/system): delete --force has no unit to stop and
+    removes the cgroupfs directories, instead of keeping the container forever."""
+    if os.path.isdir("/run/systemd/system"):
+        pytest.skip("systemd runs on this host")
+    cid, state, create = container
+    path = f"/brick/{cid}"
+    assert create({}, cgroups_path=path).returncode == 0
+    assert cgroup_dirs(path)
+    state_file = state / cid / "state.json"
+    st = json.loads(state_file.read_text())
+    st["systemd_cgroup"] = True
+    state_file.write_text(json.dumps(st))
+    brick("--root", str(state), "delete", "--force", cid)
+    assert cgroup_dirs(path) == []
+    assert not (state / cid).exists()
+
+
 def test_features_report_cgroup_layout():
     if not os.path.exists(BRICK):
         pytest.skip(f"brick binary not built at {BRICK}")
