@@ -374,8 +374,12 @@ int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t 
   else
     r = wait_job(&s, job, "StartTransientUnit", unit, err);
   session_close(&s);
-  if (r < 0)
+  if (r < 0) {
+    /* A job was queued, so the unit is ours (not a name clash): take it down again. */
+    if (job)
+      cg_systemd_stop(path, NULL);
     return -1;
+  }
   if (!is_slice && pid > 0 && check_placed(path, pid, err) < 0) {
     cg_systemd_stop(path, NULL);
     return -1;
