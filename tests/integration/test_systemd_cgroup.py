@@ -125,6 +125,46 @@ def test_scope_is_created_with_properties_and_stopped_on_delete(sd, make_bundle)
         assert not sd.exists(d), d
 
 
+def test_systemd_property_annotations_become_unit_properties(sd, make_bundle):
+    """org.systemd.property.* annotations, in the forms CRI-O sets and runc reads."""
+    cid = sd.new_id()
+    notes = {"org.systemd.property.CollectMode": "'inactive-or-failed'",
+             "org.systemd.property.After": "['crio.service']",
+             "org.systemd.property.TimeoutStopUSec": "uint64 5000000",
+             "org.systemd.property.Description": "'pod sandbox'"}
+
+    def edit(cfg):
+        cfg["linux"]["cgroupsPath"] = f"system.slice:crio:{cid}"
+        cfg.setdefault("annotations", {}).update(notes)
+        if sd.layout == "v2":
+            cfg["linux"].get("resources", {}).pop("pids", None)
+    sd.brick("--systemd-cgroup", "create", "--bundle", make_bundle(["sleep", "100"], edit), cid)
+    props = sd.unit(f"crio-{cid}.scope", "CollectMode", "After", "TimeoutStopUSec",
+                    "Description", "Delegate")
+    assert props["CollectMode"] == "inactive-or-failed"
+    assert "crio.service" in props["After"]
+    assert props["TimeoutStopUSec"] == "5s"
+    assert props["Description"] == "pod sandbox"
+    assert props["Delegate"] == "yes"
+    sd.brick("delete", "--force", cid)
+
+
+def test_reserved_or_malformed_property_annotation_is_refused(sd, make_bundle):
+    for key, value, msg in (("org.systemd.property.PIDs", "[]", "brick sets PIDs"),
+                            ("org.systemd.property.TimeoutStopUSec", "soon", "is not a value")):
+        cid = sd.new_id()
+
+        def edit(cfg):
+            cfg["linux"]["cgroupsPath"] = f"system.slice:brick:{cid}"
+            cfg.setdefault("annotations", {})[key] = value
+        p = sd.brick("--systemd-cgroup", "create", "--bundle",
+                     make_bundle(["sleep", "100"], edit), cid, check=False)
+        assert p.returncode != 0
+        assert f"annotations.{key}" in p.stderr and msg in p.stderr, p.stderr
+        assert sd.brick("state", cid, check=False).returncode != 0
+        assert sd.unit(f"brick-{cid}.scope", "LoadState")["LoadState"] == "not-found"
+
+
 def test_default_cgroups_path_is_a_system_slice_scope(sd, make_bundle):
     cid = sd.new_id()
     b = bundle(sd, make_bundle, ["sh", "-c", "exit 3"], cgroups_path="")

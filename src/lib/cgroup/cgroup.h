@@ -29,12 +29,21 @@ const char *brick_cgroup_mode_name(enum brick_cgroup_mode mode);   /* "v1", "v2"
 char *brick_cgroup_resolve_path(const char *cgroups_path, const char *id, bool systemd,
                                 brick_err *err);
 
+/* The systemd driver's inputs beyond the resources: the config's annotations, whose
+ * org.systemd.property.<Name> entries become unit properties (as with crun and runc;
+ * CRI-O sets CollectMode, DefaultDependencies and After this way). */
+struct brick_cgroup_systemd {
+  const struct brick_kv *annotations;
+  size_t n_annotations;
+};
+
 /* Create the cgroup in every hierarchy, apply res (may be NULL or !res->present) and its
  * device rules, then move pid into it. Removes everything it created on failure. With
- * systemd, path came from the "slice:prefix:name" form and systemd first creates the
- * transient unit (a scope holding pid) over D-Bus, with the resources as properties. */
-int brick_cgroup_enter(const char *path, bool systemd, const struct brick_resources *res,
-                       pid_t pid, brick_err *err);
+ * systemd (non-NULL), path came from the "slice:prefix:name" form and systemd first
+ * creates the transient unit (a scope holding pid) over D-Bus, with the resources and the
+ * org.systemd.property.* annotations as properties. */
+int brick_cgroup_enter(const char *path, const struct brick_cgroup_systemd *systemd,
+                       const struct brick_resources *res, pid_t pid, brick_err *err);
 /* Only move pid into the existing cgroup (exec joins the container). */
 int brick_cgroup_join(const char *path, pid_t pid, brick_err *err);
 /* Apply res to the existing cgroup. Device rules are replaced when res has any.

@@ -157,7 +157,7 @@ int cg_bpf_devices_apply(const char *dir, const struct brick_device_rule *rules,
 /* One unit property as StartTransientUnit/SetUnitProperties take it. */
 struct cg_sd_prop {
   const char *name;        /* static */
-  const char *sig;         /* "s", "b", "t", "au", "ay" or "a(ss)" */
+  const char *sig;         /* "s", "b", "t", "x", "u", "i", "au", "ay", "as" or "a(ss)" */
   uint64_t u64;
   bool b;
   char *str;
@@ -165,7 +165,8 @@ struct cg_sd_prop {
   size_t n_u32;
   uint8_t *bytes;          /* ay */
   size_t n_bytes;
-  char **pairs;            /* a(ss): path, access, path, access, ... (NULL = empty) */
+  char **pairs;            /* a(ss): path, access, path, access, ... (NULL = empty);
+                            * as: the strings */
 };
 struct cg_sd_props {
   struct cg_sd_prop *v;
@@ -194,13 +195,21 @@ bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
 int cg_sd_resource_props(const struct brick_resources *res, bool v2, const char *proc_devices,
                          struct cg_sd_props *out, brick_err *err);
 
+/* The org.systemd.property.<Name> annotations as properties, appended to out. Values are
+ * GVariant text as runc reads them: true/false, 'str' or "str", ['a', 'b'],
+ * "uint64 N" (also int64/uint32/int32), a bare N (uint64). Properties brick sets from
+ * the config itself (PIDs, Slice, Delegate, DevicePolicy, DeviceAllow) are refused, as
+ * is anything else: the error names the annotation. */
+int cg_sd_annotation_props(const struct brick_kv *annotations, size_t n,
+                           struct cg_sd_props *out, brick_err *err);
+
 /* 0 when the systemd cgroup driver can be used; -1 with a message saying why not. */
 int cg_systemd_available(brick_err *err);
 /* Create the transient unit for path (a scope holding pid, or a slice when path ends in
  * ".slice", whose processes brick moves itself), wait for systemd's job, and check that
  * pid landed in path. */
-int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t pid,
-                     brick_err *err);
+int cg_systemd_start(const char *path, const struct brick_resources *res,
+                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err);
 /* SetUnitProperties (runtime) with the resources. */
 int cg_systemd_set(const char *path, const struct brick_resources *res, brick_err *err);
 /* StopUnit and wait; a unit systemd already collected is success. */

@@ -304,3 +304,141 @@ int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *p
   }
   return 0;
 }
+
+/* ---- org.systemd.property.* annotations ---- */
+
+#define SD_PROPERTY_PREFIX "org.systemd.property."
+
+/* A GVariant-text string literal: 'text' or "text", with \\ \' \" escapes. */
+static char *parse_quoted(const char **pp) {
+  const char *p = *pp;
+  char quote = *p++;
+  size_t len = strlen(p);
+  char *out = xmalloc(len + 1);
+  size_t k = 0;
+  for (; *p && *p != quote; p++) {
+    if (*p == '\\' && p[1])
+      p++;
+    out[k++] = *p;
+  }
+  if (*p != quote) {
+    free(out);
+    return NULL;
+  }
+  out[k] = '\0';
+  *pp = p + 1;
+  return out;
+}
+
+static const char *skip_space(const char *p) {
+  while (*p == ' ' || *p == '\t')
+    p++;
+  return p;
+}
+
+static bool parse_number(const char *text, bool is_signed, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (is_signed) {
+    long long v = strtoll(text, &end, 10);
+    *out = (uint64_t)v;
+  } else {
+    if (*skip_space(text) == '-')
+      return false;
+    *out = strtoull(text, &end, 10);
+  }
+  return end != text && !errno && !*skip_space(end);
+}
+
+static int parse_annotation(const char *key, const char *name, const char *value,
+                            struct cg_sd_props *out, brick_err *err) {
+  const char *v = skip_space(value);
+  if (!strcmp(v, "true") || !strcmp(v, "false")) {
+    cg_sd_add_bool(out, name, !strcmp(v, "true"));
+    return 0;
+  }
+  if (*v == '\'' || *v == '"') {
+    const char *p = v;
+    char *str = parse_quoted(&p);
+    if (str && !*skip_space(p)) {
+      add(out, name, "s")->str = str;
+      return 0;
+    }
+    free(str);
+  } else if (*v == '[') {
+    char **list = NULL;
+    const char *p = skip_space(v + 1);
+    bool ok = true;
+    while (ok && *p != ']') {
+      char *item = (*p == '\'' || *p == '"') ? parse_quoted(&p) : NULL;
+      if (!item) {
+        ok = false;
+        break;
+      }
+      brick_strv_push(&list, item);
+      free(item);
+      p = skip_space(p);
+      if (*p == ',')
+        p = skip_space(p + 1);
+      else if (*p != ']')
+        ok = false;
+    }
+    if (ok && *p == ']' && !*skip_space(p + 1)) {
+      if (!list)
+        list = xcalloc(1, sizeof *list);
+      add(out, name, "as")->pairs = list;
+      return 0;
+    }
+    brick_strv_free(list);
+  } else {
+    static const struct { const char *word, *sig; bool is_signed; } types[] = {
+        {"uint64 ", "t", false}, {"int64 ", "x", true}, {"uint32 ", "u", false},
+        {"int32 ", "i", true}};
+    const char *sig = "t", *num = v;
+    bool is_signed = false;
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+      if (brick_str_has_prefix(v, types[i].word)) {
+        sig = types[i].sig;
+        is_signed = types[i].is_signed;
+        num = v + strlen(types[i].word);
+      }
+    uint64_t n;
+    if (parse_number(num, is_signed, &n) &&
+        (sig[0] == 't' || sig[0] == 'x' ||
+         (sig[0] == 'u' ? n <= UINT32_MAX : (int64_t)n >= INT32_MIN && (int64_t)n <= INT32_MAX))) {
+      add(out, name, sig)->u64 = n;
+      return 0;
+    }
+  }
+  return brick_error(err, 0, "annotations.%s: \"%s\" is not a value brick can pass to systemd "
+                             "(true/false, 'string', ['a', 'b'], uint64 N, int64 N, uint32 N, "
+                             "int32 N or N)", key, value);
+}
+
+int cg_sd_annotation_props(const struct brick_kv *annotations, size_t n,
+                           struct cg_sd_props *out, brick_err *err) {
+  /* What brick derives from the config itself: an annotation must not contradict it. */
+  static const char *const reserved[] = {"PIDs", "Slice", "Delegate", "DevicePolicy",
+                                         "DeviceAllow"};
+  for (size_t i = 0; i < n; i++) {
+    const char *key = annotations[i].key;
+    if (!brick_str_has_prefix(key, SD_PROPERTY_PREFIX))
+      continue;
+    const char *name = key + strlen(SD_PROPERTY_PREFIX);
+    bool valid = *name != '\0';
+    for (const char *c = name; *c; c++)
+      if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+        valid = false;
+    if (!valid)
+      return brick_error(err, 0, "annotations.%s: not a systemd property name", key);
+    for (size_t r = 0; r < ARRAY_SIZE(reserved); r++)
+      if (!strcmp(name, reserved[r]))
+        return brick_error(err, 0, "annotations.%s: brick sets %s from the config itself", key,
+                           name);
+    /* The name lives in the annotation, which outlives the properties. */
+    if (parse_annotation(key, name, annotations[i].value ? annotations[i].value : "", out,
+                         err) < 0)
+      return -1;
+  }
+  return 0;
+}

@@ -28,9 +28,9 @@ int cg_systemd_available(brick_err *err) {
   return brick_error(err, 0, "--systemd-cgroup: this brick was built without sd-bus "
                                    "headers (libsystemd-dev), which the systemd driver needs");
 }
-int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t pid,
-                     brick_err *err) {
-  (void)path, (void)res, (void)pid;
+int cg_systemd_start(const char *path, const struct brick_resources *res,
+                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err) {
+  (void)path, (void)res, (void)opts, (void)pid;
   return cg_systemd_available(err);
 }
 int cg_systemd_set(const char *path, const struct brick_resources *res, brick_err *err) {
@@ -55,7 +55,7 @@ int cg_systemd_stop(const char *path, brick_err *err) {
 #define SD_FUNCS(X)                                                                       \
   X(sd_bus_new) X(sd_bus_set_address) X(sd_bus_start) X(sd_bus_open_system)               \
   X(sd_bus_flush_close_unref) X(sd_bus_message_new_method_call) X(sd_bus_message_append)  \
-  X(sd_bus_message_append_basic) X(sd_bus_message_append_array)                           \
+  X(sd_bus_message_append_basic) X(sd_bus_message_append_array) X(sd_bus_message_append_strv) \
   X(sd_bus_message_open_container) X(sd_bus_message_close_container)                      \
   X(sd_bus_message_unref) X(sd_bus_message_read) X(sd_bus_call) X(sd_bus_error_free)      \
   X(sd_bus_add_match) X(sd_bus_slot_unref) X(sd_bus_process) X(sd_bus_wait)
@@ -244,8 +244,13 @@ static int append_prop(sd_bus_message *m, const struct cg_sd_prop *p) {
     r = sd.sd_bus_message_open_container(m, 'v', p->sig);
   if (r < 0)
     return r;
-  if (!strcmp(p->sig, "t")) {
-    r = sd.sd_bus_message_append_basic(m, 't', &p->u64);
+  if (!strcmp(p->sig, "t") || !strcmp(p->sig, "x")) {
+    r = sd.sd_bus_message_append_basic(m, p->sig[0], &p->u64);
+  } else if (!strcmp(p->sig, "u") || !strcmp(p->sig, "i")) {
+    uint32_t v = (uint32_t)p->u64;
+    r = sd.sd_bus_message_append_basic(m, p->sig[0], &v);
+  } else if (!strcmp(p->sig, "as")) {
+    r = sd.sd_bus_message_append_strv(m, p->pairs);
   } else if (!strcmp(p->sig, "b")) {
     int b = p->b;
     r = sd.sd_bus_message_append_basic(m, 'b', &b);
@@ -311,8 +316,8 @@ static int check_placed(const char *path, pid_t pid, brick_err *err) {
   return 0;
 }
 
-int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t pid,
-                     brick_err *err) {
+int cg_systemd_start(const char *path, const struct brick_resources *res,
+                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err) {
   _cleanup_free_ char *unit = NULL, *slice = NULL;
   if (cg_sd_unit_of(path, &unit, &slice) < 0)
     return brick_error(err, 0, "--systemd-cgroup: %s names no unit", path);
@@ -340,6 +345,9 @@ int cg_systemd_start(const char *path, const struct brick_resources *res, pid_t 
   cg_sd_add_bool(&props, mounts->mode == BRICK_CGROUP_V2 ? "IOAccounting" : "BlockIOAccounting",
                  true);
   int r = resource_props(res, &props, err);
+  /* After brick's own: systemd applies a property given twice in order, last wins. */
+  if (r == 0 && opts)
+    r = cg_sd_annotation_props(opts->annotations, opts->n_annotations, &props, err);
   if (r == 0 && !is_slice && pid > 0) {
     uint32_t one = (uint32_t)pid;
     cg_sd_add_u32s(&props, "PIDs", &one, 1);

@@ -525,7 +525,10 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   res.devices = rules;
   /* enter undoes its own work when it fails; the cgroup is ours to remove only after it
    * succeeded (a cgroup or unit that already existed may belong to someone else). */
-  if (brick_cgroup_enter(j->st.cgroup_path, j->st.systemd_cgroup, &res, j->stage1, err) < 0)
+  struct brick_cgroup_systemd sd = {.annotations = spec->annotations,
+                                    .n_annotations = spec->n_annotations};
+  if (brick_cgroup_enter(j->st.cgroup_path, j->st.systemd_cgroup ? &sd : NULL, &res, j->stage1,
+                         err) < 0)
     return -1;
   j->made_cgroup = true;
   if (brick_sync_send(j->sock, SYNC_CONTINUE, 0, -1, err) < 0)

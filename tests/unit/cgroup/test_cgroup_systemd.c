@@ -726,6 +726,76 @@ static void test_props_all(void **state) {
   }
 }
 
+/* ---- org.systemd.property.* annotations ---- */
+
+static int annotate(const char *key, const char *value, struct cg_sd_props *out,
+                    brick_err *err) {
+  struct brick_kv kv[] = {{.key = (char *)"io.other.annotation", .value = (char *)"x"},
+                          {.key = (char *)key, .value = (char *)value}};
+  return cg_sd_annotation_props(kv, 2, out, err);
+}
+
+static void test_annotation_values(void **state) {
+  (void)state;
+  struct cg_sd_props p = {0};
+  brick_err err = {0};
+  /* What CRI-O sets, and the forms runc reads. */
+  assert_int_equal(annotate("org.systemd.property.CollectMode", "'inactive-or-failed'", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.DefaultDependencies", "true", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.After", "['crio.service', \"x.socket\"]", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.TimeoutStopUSec", "uint64 5000000", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.CPUWeight", "42", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.Nice", "int32 -5", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.OOMScoreAdjust", "int64 -1000", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.Wants", "[]", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.Quoted", "'it\\'s'", &p, &err), 0);
+  assert_int_equal(p.n, 9);   /* the unrelated annotation adds nothing */
+  need_str(&p, "CollectMode", "inactive-or-failed");
+  assert_true(need(&p, "DefaultDependencies", "b")->b);
+  const struct cg_sd_prop *after = need(&p, "After", "as");
+  assert_int_equal(brick_strv_len(after->pairs), 2);
+  assert_string_equal(after->pairs[0], "crio.service");
+  assert_string_equal(after->pairs[1], "x.socket");
+  need_u64(&p, "TimeoutStopUSec", 5000000);
+  need_u64(&p, "CPUWeight", 42);
+  assert_int_equal((int32_t)need(&p, "Nice", "i")->u64, -5);
+  assert_int_equal((int64_t)need(&p, "OOMScoreAdjust", "x")->u64, -1000);
+  assert_int_equal(brick_strv_len(need(&p, "Wants", "as")->pairs), 0);
+  need_str(&p, "Quoted", "it's");
+  cg_sd_props_free(&p);
+}
+
+static void test_annotation_errors(void **state) {
+  (void)state;
+  static const struct { const char *key, *value, *msg; } bad[] = {
+      {"org.systemd.property.PIDs", "[]", "brick sets PIDs"},
+      {"org.systemd.property.DeviceAllow", "'x'", "brick sets DeviceAllow"},
+      {"org.systemd.property.Delegate", "false", "brick sets Delegate"},
+      {"org.systemd.property.Slice", "'x.slice'", "brick sets Slice"},
+      {"org.systemd.property.", "true", "not a systemd property name"},
+      {"org.systemd.property.A.B", "true", "not a systemd property name"},
+      {"org.systemd.property.X", "'unterminated", "is not a value"},
+      {"org.systemd.property.X", "['a' 'b']", "is not a value"},
+      {"org.systemd.property.X", "['a',", "is not a value"},
+      {"org.systemd.property.X", "uint64 -1", "is not a value"},
+      {"org.systemd.property.X", "uint32 4294967296", "is not a value"},
+      {"org.systemd.property.X", "int32 -2147483649", "is not a value"},
+      {"org.systemd.property.X", "12abc", "is not a value"},
+      {"org.systemd.property.X", "yes", "is not a value"},
+      {"org.systemd.property.X", "", "is not a value"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct cg_sd_props p = {0};
+    brick_err err = {0};
+    assert_int_equal(annotate(bad[i].key, bad[i].value, &p, &err), -1);
+    const char *msg = brick_error_msg(&err);
+    if (!strstr(msg, bad[i].msg) || !strstr(msg, "annotations.org.systemd.property."))
+      fail_msg("%s=%s: message \"%s\"", bad[i].key, bad[i].value, msg);
+    brick_error_clear(&err);
+    cg_sd_props_free(&p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_unit_of),
@@ -743,6 +813,8 @@ int main(void) {
     cmocka_unit_test(test_props_cpuset),
     cmocka_unit_test(test_props_devices),
     cmocka_unit_test(test_props_all),
+    cmocka_unit_test(test_annotation_values),
+    cmocka_unit_test(test_annotation_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
