@@ -6,7 +6,8 @@ The systemd host sees the machine's filesystem except for fresh tmpfs on /run,
 /etc/systemd/system and /var/lib/systemd, and a cgroup tree rooted at a private cgroup
 (brick-sdhost-<uuid> in every host hierarchy), laid out as
   - "hybrid": v1 controllers at /sys/fs/cgroup/<ctrl>, name=systemd, cgroup2 at unified
-    (this machine's own layout) plus net_cls,net_prio (see OUTER), or
+    (this machine's own layout) plus net_cls,net_prio (see OUTER),
+  - "v1": the same without cgroup2 (systemd's legacy mode), or
   - "v2": a pure cgroup2 tree at /sys/fs/cgroup (the controllers of this machine are all
     bound to v1, so only hugetlb is offered there; systemd and cgroup.freeze/kill work).
 It boots a target that pulls in nothing and masks every unit that would act on the whole
@@ -48,7 +49,9 @@ else
   mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
   for c in $CTRLS; do mkdir /sys/fs/cgroup/$c; mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c; done
   mkdir /sys/fs/cgroup/systemd; mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-  mkdir /sys/fs/cgroup/unified; mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+  if [ "$LAYOUT" = hybrid ]; then
+    mkdir /sys/fs/cgroup/unified; mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+  fi
   if [ -n "$NETCLS_HOLD" ]; then
     mkdir /sys/fs/cgroup/net_cls,net_prio
     mount -t cgroup -o net_cls,net_prio cgroup /sys/fs/cgroup/net_cls,net_prio
@@ -67,8 +70,12 @@ mkdir -p /var/lib/systemd && mount -t tmpfs -o mode=755 tmpfs /var/lib/systemd
 for u in $MASKED; do ln -s /dev/null /etc/systemd/system/$u; done
 printf '[Unit]\nDescription=brick test host\nDefaultDependencies=no\n' \
   >/etc/systemd/system/brick-test.target
+# systemd would add a cgroup2 mount of its own to a v1 tree (hybrid): the legacy mode has
+# to be asked for, on the command line it reads.
+cmdline=
+[ "$LAYOUT" = v1 ] && cmdline="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1"
 exec env -i container=brick-test SYSTEMD_LOG_LEVEL=warning PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-  """ + SYSTEMD + r""" --unit=brick-test.target
+  SYSTEMD_PROC_CMDLINE="$cmdline" """ + SYSTEMD + r""" --unit=brick-test.target
 """
 
 
@@ -78,7 +85,7 @@ exec env -i container=brick-test SYSTEMD_LOG_LEVEL=warning PATH=/usr/sbin:/usr/b
 # does too. BOOT then mounts the same hierarchy inside the cgroup namespace.
 OUTER = r"""
 set -e
-if [ "$LAYOUT" = hybrid ]; then
+if [ "$LAYOUT" != v2 ]; then
   hold="$KEEP/.netcls-hold-$$"; mkdir "$hold"
   if mount -t cgroup -o net_cls,net_prio cgroup "$hold"; then export NETCLS_HOLD="$hold"
   else rmdir "$hold"; fi
@@ -87,9 +94,28 @@ exec unshare --cgroup --pid --uts --ipc --net --fork bash -c "$BOOT"
 """
 
 
+# A cgroup for the commands the tests run inside (brick among them), in every hierarchy.
+MAKE_SHELL_CGROUP = r"""
+for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  [ -e "$d/cgroup.procs" ] || continue
+  mkdir -p "$d/brick-tests"
+  for f in cpuset.cpus cpuset.mems; do
+    [ -e "$d/$f" ] && [ ! -e "$d/cgroup.controllers" ] && cat "$d/$f" >"$d/brick-tests/$f"
+  done
+done
+true
+"""
+ENTER_SHELL_CGROUP = r"""
+for f in /sys/fs/cgroup/*/brick-tests/cgroup.procs /sys/fs/cgroup/brick-tests/cgroup.procs; do
+  [ -e "$f" ] && echo $$ >"$f"
+done
+exec "$@"
+"""
+
+
 def host_cgroup_dirs(name, layout):
     dirs = [f"/sys/fs/cgroup/unified/{name}", f"/sys/fs/cgroup/systemd/{name}"]
-    if layout == "hybrid":
+    if layout != "v2":
         dirs += [f"/sys/fs/cgroup/{c}/{name}" for c in V1_CONTROLLERS]
     return dirs
 
@@ -126,9 +152,16 @@ class SystemdHost:
 
     # -- lifecycle --------------------------------------------------------------------
     def boot(self, timeout=30.0):
+        try:
+            return self._boot(timeout)
+        except BaseException:
+            self.shutdown()     # nothing of a host that did not come up may stay behind
+            raise
+
+    def _boot(self, timeout):
         for d in host_cgroup_dirs(self.name, self.layout):
             os.makedirs(d)
-        if self.layout == "hybrid":
+        if self.layout != "v2":
             cs = f"/sys/fs/cgroup/cpuset/{self.name}"
             for f in ("cpuset.cpus", "cpuset.mems"):
                 with open(f"/sys/fs/cgroup/cpuset/{f}") as src, open(f"{cs}/{f}", "w") as dst:
@@ -152,19 +185,37 @@ class SystemdHost:
             if self.proc.poll() is not None:
                 raise AssertionError(f"systemd host exited: {open(self.log).read()}")
             if self.pid is None:
-                kids = glob.glob(f"/proc/{self.proc.pid}/task/*/children")
-                for k in kids:
-                    text = open(k).read().split()
-                    if text:
-                        self.pid = int(text[0])
+                self.pid = self._find_init()
             if self.pid and os.path.exists(f"/proc/{self.pid}/root/run/systemd/private"):
-                state = self.sh("systemctl is-system-running", check=False).stdout.strip()
+                state = self._nsenter(["systemctl", "is-system-running"]).stdout.strip()
                 if state in ("running", "degraded"):
+                    # Commands run in a cgroup of this host, as a login shell's would,
+                    # not in the machine's cgroup outside the namespace's root.
+                    self._nsenter(["sh", "-c", MAKE_SHELL_CGROUP])
                     return self
             time.sleep(0.1)
         raise AssertionError(f"systemd host did not come up: {open(self.log).read()}")
 
+    def _find_init(self):
+        """The pid namespace's init: the child of the `unshare --cgroup ... --fork` that
+        the setup script execs (before that, its children are mkdir and mount)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except FileNotFoundError:
+            return None
+        if argv[:2] != [b"unshare", b"--cgroup"]:
+            return None
+        for k in glob.glob(f"/proc/{self.proc.pid}/task/*/children"):
+            kids = open(k).read().split()
+            if kids:
+                return int(kids[0])
+        return None
+
     def shutdown(self):
+        if self.proc and self.proc.poll() is None and not self.pid:
+            self.proc.kill()    # still setting up: no systemd to halt yet
+            self.proc.wait(timeout=10)
         if self.proc and self.proc.poll() is None:
             # SIGRTMIN+3 halts systemd in a container; SIGKILL of a pid namespace's init
             # kills everything in it, containers included.
@@ -179,8 +230,9 @@ class SystemdHost:
                 os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         for d in host_cgroup_dirs(self.name, self.layout):
-            rmdir_tree(d)
-        if self.layout == "hybrid":
+            if os.path.isdir(d):
+                rmdir_tree(d)
+        if self.layout != "v2":
             # The net_cls,net_prio hierarchy outlives the namespace while it has children.
             hold = os.path.join(self.keep, f".netcls-clean-{self.name}")
             os.makedirs(hold, exist_ok=True)
@@ -209,9 +261,14 @@ systemctl daemon-reload && systemctl start dbus.socket dbus.service""")
             time.sleep(0.1)
 
     # -- running things inside ----------------------------------------------------------
+    def _nsenter(self, argv):
+        return subprocess.run(["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i",
+                               "-n", "--", *argv], capture_output=True, text=True, timeout=60)
+
     def run(self, argv, check=True, timeout=60):
         # Output through files, not pipes: a created container inherits brick's stdio.
-        full = ["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--", *argv]
+        full = ["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--",
+                "sh", "-c", ENTER_SHELL_CGROUP, "sh", *argv]
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             rc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                 timeout=timeout).returncode

@@ -1,5 +1,6 @@
 """--systemd-cgroup against a real systemd (252, Debian's) booted as pid 1 of private
-namespaces (systemd_host.py), on this machine's hybrid layout and on a pure cgroup2 tree.
+namespaces (systemd_host.py), on this machine's hybrid layout, on pure v1 (systemd's
+legacy mode) and on a pure cgroup2 tree.
 
 brick must ask systemd for a transient scope over D-Bus (StartTransientUnit with Delegate,
 the container's pid and its resources as unit properties), let systemd place the process,
@@ -26,11 +27,13 @@ pytestmark = [
 
 MiB = 1024 * 1024
 # Memory and pids limits need their controllers, which this machine binds to v1: tests of
-# them run on the hybrid layout only.
+# them run where v1 hierarchies are mounted. The engine tests run on this machine's own
+# layout.
+WITH_V1_CONTROLLERS = pytest.mark.parametrize("host", ["hybrid", "v1"], indirect=True)
 HYBRID_ONLY = pytest.mark.parametrize("host", ["hybrid"], indirect=True)
 
 
-@pytest.fixture(scope="module", params=["hybrid", "v2"])
+@pytest.fixture(scope="module", params=["hybrid", "v1", "v2"])
 def host(request, tmp_path_factory):
     if os.path.isdir("/run/systemd/system"):
         pytest.skip("this host runs systemd itself; the private systemd would fight it")
@@ -76,7 +79,13 @@ def bundle(sd, make_bundle, args, cgroups_path=None, resources=None):
 
 def limits_for(host):
     # The v2 tree here has no memory/pids controller (they are bound to v1 on this machine).
-    return {"memory": {"limit": 64 * MiB}, "pids": {"limit": 50}} if host.layout == "hybrid" else {}
+    return {"memory": {"limit": 64 * MiB}, "pids": {"limit": 50}} if host.layout != "v2" else {}
+
+
+def in_cgroup(host, pid, path):
+    """pid is in path in systemd's own hierarchy (cgroup2, or name=systemd on v1)."""
+    line = f"0::{path}" if host.layout == "v2" else f":name=systemd:{path}"
+    return line in host.read(f"/proc/{pid}/cgroup")
 
 
 def remove_tree(host, top):
@@ -106,8 +115,8 @@ def test_scope_is_created_with_properties_and_stopped_on_delete(sd, make_bundle)
     assert "/dev/char/1:3 rwm" in props["DeviceAllow"]
     st = json.loads(sd.brick("state", cid).stdout)
     pid = st["pid"]
-    assert f"0::{path}" in sd.read(f"/proc/{pid}/cgroup")
-    if sd.layout == "hybrid":
+    assert in_cgroup(sd, pid, path)
+    if sd.layout != "v2":
         assert props["MemoryMax"] == str(64 * MiB)
         assert props["TasksMax"] == "50"
         assert sd.read(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").strip() == str(64 * MiB)
@@ -121,7 +130,7 @@ def test_scope_is_created_with_properties_and_stopped_on_delete(sd, make_bundle)
     sd.brick("delete", "--force", cid)
     assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
     for d in ([f"/sys/fs/cgroup/{c}{path}" for c in ("memory", "pids", "freezer", "cpu", "unified")]
-              if sd.layout == "hybrid" else [f"/sys/fs/cgroup{path}"]):
+              if sd.layout != "v2" else [f"/sys/fs/cgroup{path}"]):
         assert not sd.exists(d), d
 
 
@@ -193,7 +202,7 @@ def test_exec_ps_pause_and_kill_all_in_the_scope(sd, make_bundle):
     pids = json.loads(sd.brick("ps", "--format", "json", cid).stdout)
     assert len(pids) == 2, pids
     for pid in pids:
-        assert f"0::/system.slice/brick-{cid}.scope" in sd.read(f"/proc/{pid}/cgroup")
+        assert in_cgroup(sd, pid, f"/system.slice/brick-{cid}.scope")
     sd.brick("pause", cid)
     assert json.loads(sd.brick("state", cid).stdout)["status"] == "paused"
     sd.brick("resume", cid)
@@ -206,7 +215,7 @@ def test_exec_ps_pause_and_kill_all_in_the_scope(sd, make_bundle):
     sd.brick("delete", cid)
 
 
-@HYBRID_ONLY
+@WITH_V1_CONTROLLERS
 def test_update_goes_through_set_unit_properties(sd, make_bundle):
     cid = sd.new_id()
     b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", limits_for(sd))
@@ -221,7 +230,7 @@ def test_update_goes_through_set_unit_properties(sd, make_bundle):
     sd.brick("delete", "--force", cid)
 
 
-@HYBRID_ONLY
+@WITH_V1_CONTROLLERS
 def test_daemon_reload_restores_the_containers_limits(sd, make_bundle):
     """systemd rewrites a unit's cgroup attributes from its properties on daemon-reload.
     brick hands its limits and device rules over as properties, so a reload puts them back
@@ -269,11 +278,14 @@ def test_failure_after_the_scope_stops_it(sd, make_bundle):
     """StartTransientUnit succeeds, then a cgroupfs write fails: the unit is stopped, no
     directory and no state are left."""
     cid = sd.new_id()
-    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}",
-               {"unified": {"cgroup.no_such_file": "1"}})
+    # Something only the kernel refuses: a v2 file that does not exist, or (pure v1, where
+    # "unified" is refused up front) a CPU this machine does not have.
+    bad, field = (({"cpu": {"cpus": "63"}}, "linux.resources.cpu.cpus") if sd.layout == "v1"
+                  else ({"unified": {"cgroup.no_such_file": "1"}}, "cgroup.no_such_file"))
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", bad)
     p = sd.brick("--systemd-cgroup", "create", "--bundle", b, cid, check=False)
     assert p.returncode != 0
-    assert "cgroup.no_such_file" in p.stderr, p.stderr
+    assert field in p.stderr, p.stderr
     assert sd.brick("state", cid, check=False).returncode != 0
     assert sd.unit(f"brick-{cid}.scope", "LoadState")["LoadState"] == "not-found"
 
@@ -412,9 +424,9 @@ def test_containerd_with_systemd_cgroup(sd):
     assert not left, left
 
 
-@HYBRID_ONLY
+@WITH_V1_CONTROLLERS
 def test_network_resources_where_net_cls_and_net_prio_are_mounted(sd, make_bundle):
-    """linux.resources.network with the cgroupfs driver, on the hybrid layout that mounts
+    """linux.resources.network with the cgroupfs driver, on the layouts that mount
     net_cls,net_prio (this machine's kernel has them; its own layout leaves them out)."""
     if not sd.exists("/sys/fs/cgroup/net_cls,net_prio/cgroup.procs"):
         pytest.skip("this kernel has no net_cls/net_prio controllers")
@@ -469,9 +481,45 @@ def test_brick_killed_mid_create_then_delete_force_stops_the_unit(sd, make_bundl
     # The half-made container is there; its init died with brick, so systemd may have
     # collected the empty scope already, but brick's own directories stay until delete.
     assert sd.brick("state", cid).returncode == 0
-    if sd.layout == "hybrid":
+    if sd.layout != "v2":
         assert sd.exists(f"/sys/fs/cgroup/freezer/system.slice/{unit}")
     sd.brick("delete", "--force", cid)
     assert sd.unit(unit, "LoadState")["LoadState"] == "not-found"
     assert sd.brick("state", cid, check=False).returncode != 0
     sd.sh(f"kill -9 {hook_pid}")   # the orphaned hook is ours to end
+
+
+def test_cgroupfs_driver_on_this_layout(sd, make_bundle):
+    """The default driver on each real tree (pure v1, pure v2, hybrid): the container's
+    cgroup is made, limited, frozen, signalled and removed by brick alone, next to a
+    systemd that owns the rest of the tree."""
+    cid = sd.new_id()
+    path = f"/brick/{cid}"
+    b = bundle(sd, make_bundle, ["sleep", "100"], path, limits_for(sd))
+    sd.brick("run", "-d", "--bundle", b, cid)
+    pid = json.loads(sd.brick("state", cid).stdout)["pid"]
+    if sd.layout == "v2":
+        d = f"/sys/fs/cgroup{path}"
+        assert pid in procs_in(sd, d)
+        sd.brick("pause", cid)
+        assert "frozen 1" in sd.read(f"{d}/cgroup.events")
+        sd.brick("resume", cid)
+        assert "frozen 0" in sd.read(f"{d}/cgroup.events")
+    else:
+        for ctrl in ("memory", "pids", "freezer", "devices", "cpu", "systemd"):
+            assert pid in procs_in(sd, f"/sys/fs/cgroup/{ctrl}{path}"), ctrl
+        assert sd.read(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").strip() == str(64 * MiB)
+        assert sd.read(f"/sys/fs/cgroup/pids{path}/pids.max").strip() == "50"
+        sd.brick("pause", cid)
+        assert sd.read(f"/sys/fs/cgroup/freezer{path}/freezer.state").strip() == "FROZEN"
+        sd.brick("resume", cid)
+    assert not sd.exists(f"/sys/fs/cgroup/unified{path}") or sd.layout == "hybrid"
+    sd.brick("kill", "--all", cid, "KILL")
+    deadline = time.time() + 10
+    while json.loads(sd.brick("state", cid).stdout)["status"] != "stopped":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    sd.brick("delete", cid)
+    left = sd.sh(f"ls -d /sys/fs/cgroup{path} /sys/fs/cgroup/*{path} 2>/dev/null",
+                 check=False).stdout.strip()
+    assert not left, left

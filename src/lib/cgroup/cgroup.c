@@ -168,7 +168,9 @@ static int precheck(const struct brick_cgroup_mounts *m, const char *path,
 }
 
 int brick_cgroup_enter(const char *path, const struct brick_cgroup_systemd *systemd,
-                       const struct brick_resources *res, pid_t pid, brick_err *err) {
+                       const struct brick_resources *res, pid_t pid, bool *unit_left,
+                       brick_err *err) {
+  *unit_left = false;
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
   if (!m)
     return -1;
@@ -177,7 +179,7 @@ int brick_cgroup_enter(const char *path, const struct brick_cgroup_systemd *syst
   /* systemd creates the unit's directories in the hierarchies it manages and puts pid
    * there; the code below then does the rest as for cgroupfs (hierarchies systemd does
    * not manage, every resource, the device rules), as runc's systemd driver does. */
-  if (systemd && cg_systemd_start(path, res, systemd, pid, err) < 0)
+  if (systemd && cg_systemd_start(path, res, systemd, pid, unit_left, err) < 0)
     return brick_error_prefix(err, "cgroup %s", path);
   _cleanup_strv_ char **created = NULL;
   _cleanup_strv_ char **moved_back = NULL;
@@ -235,8 +237,6 @@ int brick_cgroup_enter(const char *path, const struct brick_cgroup_systemd *syst
   return 0;
 fail:
   rollback(created, moved_back, pid);
-  if (systemd)
-    cg_systemd_stop(path, NULL);
   return brick_error_prefix(err, "cgroup %s", path);
 }
 

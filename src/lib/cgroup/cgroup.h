@@ -38,12 +38,15 @@ struct brick_cgroup_systemd {
 };
 
 /* Create the cgroup in every hierarchy, apply res (may be NULL or !res->present) and its
- * device rules, then move pid into it. Removes everything it created on failure. With
- * systemd (non-NULL), path came from the "slice:prefix:name" form and systemd first
+ * device rules, then move pid into it. Removes the directories it created on failure.
+ * With systemd (non-NULL), path came from the "slice:prefix:name" form and systemd first
  * creates the transient unit (a scope holding pid) over D-Bus, with the resources and the
- * org.systemd.property.* annotations as properties. */
+ * org.systemd.property.* annotations as properties; when enter fails after that,
+ * *unit_left is set: the caller kills pid, then calls brick_cgroup_destroy (a unit that
+ * already existed, such as another container's, is never left to the caller). */
 int brick_cgroup_enter(const char *path, const struct brick_cgroup_systemd *systemd,
-                       const struct brick_resources *res, pid_t pid, brick_err *err);
+                       const struct brick_resources *res, pid_t pid, bool *unit_left,
+                       brick_err *err);
 /* Only move pid into the existing cgroup (exec joins the container). */
 int brick_cgroup_join(const char *path, pid_t pid, brick_err *err);
 /* Apply res to the existing cgroup. Device rules are replaced when res has any.

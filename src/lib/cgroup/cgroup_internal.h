@@ -207,12 +207,14 @@ int cg_sd_annotation_props(const struct brick_kv *annotations, size_t n,
 int cg_systemd_available(brick_err *err);
 /* Create the transient unit for path (a scope holding pid, or a slice when path ends in
  * ".slice", whose processes brick moves itself), wait for systemd's job, and check that
- * pid landed in path. */
+ * pid landed in path. *unit_made says whether the unit now exists because of this call
+ * (also when it then fails): it is the caller's to stop. */
 int cg_systemd_start(const char *path, const struct brick_resources *res,
-                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err);
+                     const struct brick_cgroup_systemd *opts, pid_t pid, bool *unit_made,
+                     brick_err *err);
 /* SetUnitProperties (runtime) with the resources. */
 int cg_systemd_set(const char *path, const struct brick_resources *res, brick_err *err);
-/* StopUnit and wait; a unit systemd already collected is success. */
+/* StopUnit and wait for systemd's job; a unit systemd already collected is success. */
 int cg_systemd_stop(const char *path, brick_err *err);
 
 #endif

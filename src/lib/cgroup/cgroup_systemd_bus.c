@@ -29,8 +29,10 @@ int cg_systemd_available(brick_err *err) {
                                    "headers (libsystemd-dev), which the systemd driver needs");
 }
 int cg_systemd_start(const char *path, const struct brick_resources *res,
-                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err) {
+                     const struct brick_cgroup_systemd *opts, pid_t pid, bool *unit_made,
+                     brick_err *err) {
   (void)path, (void)res, (void)opts, (void)pid;
+  *unit_made = false;
   return cg_systemd_available(err);
 }
 int cg_systemd_set(const char *path, const struct brick_resources *res, brick_err *err) {
@@ -317,7 +319,9 @@ static int check_placed(const char *path, pid_t pid, brick_err *err) {
 }
 
 int cg_systemd_start(const char *path, const struct brick_resources *res,
-                     const struct brick_cgroup_systemd *opts, pid_t pid, brick_err *err) {
+                     const struct brick_cgroup_systemd *opts, pid_t pid, bool *unit_made,
+                     brick_err *err) {
+  *unit_made = false;
   _cleanup_free_ char *unit = NULL, *slice = NULL;
   if (cg_sd_unit_of(path, &unit, &slice) < 0)
     return brick_error(err, 0, "--systemd-cgroup: %s names no unit", path);
@@ -382,16 +386,14 @@ int cg_systemd_start(const char *path, const struct brick_resources *res,
   else
     r = wait_job(&s, job, "StartTransientUnit", unit, err);
   session_close(&s);
-  if (r < 0) {
-    /* A job was queued, so the unit is ours (not a name clash): take it down again. */
-    if (job)
-      cg_systemd_stop(path, NULL);
+  /* Once a job was queued the unit is ours (not a name clash) and must be destroyed,
+   * after the caller has killed pid: systemd stops an empty scope at once, while a stop
+   * with pid inside waits for it (for ever where systemd cannot see a v1 cgroup empty). */
+  *unit_made = job != NULL;
+  if (r < 0)
     return -1;
-  }
-  if (!is_slice && pid > 0 && check_placed(path, pid, err) < 0) {
-    cg_systemd_stop(path, NULL);
+  if (!is_slice && pid > 0 && check_placed(path, pid, err) < 0)
     return -1;
-  }
   return 0;
 }
 

@@ -527,9 +527,12 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
    * succeeded (a cgroup or unit that already existed may belong to someone else). */
   struct brick_cgroup_systemd sd = {.annotations = spec->annotations,
                                     .n_annotations = spec->n_annotations};
+  bool unit_left = false;
   if (brick_cgroup_enter(j->st.cgroup_path, j->st.systemd_cgroup ? &sd : NULL, &res, j->stage1,
-                         err) < 0)
+                         &unit_left, err) < 0) {
+    j->made_cgroup = unit_left;
     return -1;
+  }
   j->made_cgroup = true;
   if (brick_sync_send(j->sock, SYNC_CONTINUE, 0, -1, err) < 0)
     return -1;
