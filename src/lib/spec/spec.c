@@ -1,5 +1,6 @@
 /* config.json as a whole: loading, the top-level sections, hooks and annotations. */
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -71,6 +72,41 @@ static void hooks_clear(struct brick_hooks *hooks) {
   memset(hooks, 0, sizeof *hooks);
 }
 
+/* SemVer 2.0: MAJOR.MINOR.PATCH, numbers without leading zeros, then an optional
+ * -pre.release and +build of [0-9A-Za-z-] identifiers separated by dots. */
+static bool is_semver(const char *v) {
+  for (int part = 0; part < 3; part++) {
+    if (!isdigit((unsigned char)*v) || (v[0] == '0' && isdigit((unsigned char)v[1])))
+      return false;
+    while (isdigit((unsigned char)*v))
+      v++;
+    if (part < 2 && *v++ != '.')
+      return false;
+  }
+  for (char sep = '-'; *v; sep = '+') {
+    if (*v != sep && !(sep == '-' && *v == '+'))
+      return false;
+    sep = *v++;
+    bool ident = false;
+    for (; *v && !(sep == '-' && *v == '+'); v++) {
+      if (*v == '.') {
+        if (!ident)
+          return false;
+        ident = false;
+      } else if (isalnum((unsigned char)*v) || *v == '-') {
+        ident = true;
+      } else {
+        return false;
+      }
+    }
+    if (!ident)
+      return false;
+    if (sep == '+' && *v)
+      return false;
+  }
+  return true;
+}
+
 static int parse_document(json_t *doc, struct brick_spec *spec, brick_err *err) {
   json_t *sub;
 
@@ -78,6 +114,12 @@ static int parse_document(json_t *doc, struct brick_spec *spec, brick_err *err) 
     return -1;
   if (spec->oci_version[0] == '\0')
     return spec_error(err, "ociVersion", "must not be empty");
+  if (!is_semver(spec->oci_version))
+    return spec_error(err, "ociVersion", "\"%s\" is not a SemVer version (\"1.2.0\")",
+                      spec->oci_version);
+  if (strncmp(spec->oci_version, "1.", 2))
+    return spec_error(err, "ociVersion", "\"%s\": brick implements runtime-spec 1.x",
+                      spec->oci_version);
 
   if (spec_get_object(doc, "", "process", false, &sub, err) < 0)
     return -1;

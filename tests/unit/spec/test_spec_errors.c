@@ -31,6 +31,13 @@ static const struct error_case cases[] = {
     {"ociVersion", NULL, "ociVersion: required field is missing"},
     {"ociVersion", "1", "ociVersion: expected a string"},
     {"ociVersion", "\"\"", "ociVersion: must not be empty"},
+    {"ociVersion", "\"invalid\"", "ociVersion: \"invalid\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"1.0\"", "ociVersion: \"1.0\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"01.0.0\"", "ociVersion: \"01.0.0\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"1.0.0-\"", "ociVersion: \"1.0.0-\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"1.0.0-a..b\"", "ociVersion: \"1.0.0-a..b\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"1.0.0+b+c\"", "ociVersion: \"1.0.0+b+c\" is not a SemVer version (\"1.2.0\")"},
+    {"ociVersion", "\"2.0.0\"", "ociVersion: \"2.0.0\": brick implements runtime-spec 1.x"},
     {"root", NULL, "root: required field is missing"},
     {"root", "{}", "root.path: required field is missing"},
     {"root", "\"rootfs\"", "root: expected an object"},
@@ -302,8 +309,8 @@ static void test_load_truncated(void **state) {
 
 static void test_load_duplicate_key(void **state) {
   (void)state;
-  expect_load_error("{\"ociVersion\":\"1\",\"root\":{\"path\":\"a\"},\"root\":{\"path\":\"b\"}}",
-                    "line 1 column 44: duplicate object key near '\"root\"'");
+  expect_load_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"a\"},\"root\":{\"path\":\"b\"}}",
+                    "line 1 column 48: duplicate object key near '\"root\"'");
 }
 
 static void test_load_not_object(void **state) {
@@ -313,7 +320,7 @@ static void test_load_not_object(void **state) {
 
 static void test_load_semantic_error_names_file(void **state) {
   (void)state;
-  expect_load_error("{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"x\"}}",
+  expect_load_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"sh\"],\"cwd\":\"x\"}}",
                     "process.cwd: \"x\" is not an absolute path");
 }
 

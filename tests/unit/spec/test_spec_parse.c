@@ -393,7 +393,7 @@ static void test_nulls_are_absent(void **state) {
   brick_err err = {0};
   json_error_t jerr;
   _cleanup_json_ json_t *doc = json_loads(
-      "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\",\"readonly\":null},\"hostname\":null,"
+      "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\",\"readonly\":null},\"hostname\":null,"
       "\"mounts\":null,\"process\":{\"args\":[\"a\"],\"cwd\":\"/\",\"env\":null,"
       "\"rlimits\":null,\"oomScoreAdj\":null},\"linux\":{\"namespaces\":null,"
       "\"resources\":{\"memory\":{\"limit\":null}}}}",
@@ -490,7 +490,7 @@ static void test_mount_option_table(void **state) {
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     _cleanup_free_ char *text = xasprintf(
-        "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/m\","
+        "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/m\","
         "\"type\":\"tmpfs\",\"options\":[\"%s\"]}]}",
         cases[i].opt);
     json_error_t jerr;
@@ -514,7 +514,7 @@ static void test_mount_option_order(void **state) {
   (void)state;
   json_error_t jerr;
   _cleanup_json_ json_t *doc = json_loads(
-      "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"mounts\":["
+      "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"mounts\":["
       "{\"destination\":\"/a\",\"type\":\"tmpfs\",\"options\":[\"rw\",\"ro\",\"rrw\",\"rro\","
       "\"rnoatime\",\"rstrictatime\",\"shared\",\"rslave\"]},"
       "{\"destination\":\"/b\",\"type\":\"overlay\",\"options\":[\"lowerdir=/l\",\"upperdir=/u\","
@@ -559,7 +559,7 @@ static void test_fs_options_pass_through(void **state) {
   };
   for (size_t i = 0; i < ARRAY_SIZE(fs_opts); i++) {
     _cleanup_json_ json_t *doc =
-        json_pack("{s:s, s:{s:s}, s:[{s:s, s:s, s:[s]}]}", "ociVersion", "1", "root", "path", "r",
+        json_pack("{s:s, s:{s:s}, s:[{s:s, s:s, s:[s]}]}", "ociVersion", "1.0.0", "root", "path", "r",
                   "mounts", "destination", "/m", "type", "x", "options", fs_opts[i]);
     assert_non_null(doc);
     brick_err err = {0};
@@ -576,7 +576,7 @@ static void test_bind_type_means_bind(void **state) {
   (void)state;
   json_error_t jerr;
   _cleanup_json_ json_t *doc = json_loads(
-      "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"mounts\":["
+      "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"mounts\":["
       "{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"ro\"]},"
       "{\"destination\":\"/b\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]}",
       0, &jerr);
