@@ -523,6 +523,20 @@ static bool check_cgroups(struct host *h) {
     free(v1_list);
     v1_list = l;
   }
+  /* systemd owns the tree where it runs: a runtime writing cgroupfs behind its back gets
+   * its limits reset (daemon-reload) and its cgroups unknown to systemd. */
+  bool systemd = host_exists(h, "/run/systemd/system");
+  json_object_set_new(fact, "systemd", json_boolean(systemd));
+  if (systemd && strcmp(mode, "none"))
+    brick_check_report_add(h->r, INFO, "cgroup.systemd-driver", "/run/systemd/system",
+                     "systemd manages this host's cgroups. Containers placed with the "
+                     "cgroupfs driver sit beside its units, unknown to it, and a "
+                     "daemon-reload can reset limits it did not set; with the systemd "
+                     "driver each container is a transient scope whose limits systemd keeps.",
+                     "Use the systemd cgroup driver everywhere: brick --systemd-cgroup, "
+                     "podman's cgroup_manager = \"systemd\", containerd's SystemdCgroup = "
+                     "true, kubelet's cgroupDriver: systemd.",
+                     "systemd runs: prefer the systemd cgroup driver");
   bool has_memory, has_pids;
   if (!strcmp(mode, "none")) {
     brick_check_report_add(h->r, HIGH, "cgroup.none", "/proc/self/mountinfo",

@@ -272,7 +272,19 @@ static void test_cgroup_modes(void **state) {
   r = run(h);
   must_find(r, "cgroup.v2", NULL);
   assert_non_null(strstr(must_find(r, "cgroup.controllers-missing", NULL)->title, "memory pids"));
+  must_not_find(r, "cgroup.systemd-driver");
+  assert_true(json_is_false(json_object_get(json_object_get(r->facts, "cgroup"), "systemd")));
   brick_check_report_free(r);
+
+  /* Where systemd runs, the advice to use its driver appears. */
+  put(h, "/run/systemd/system/.present", "");
+  r = run(h);
+  const struct brick_check_finding *sd = must_find(r, "cgroup.systemd-driver", NULL);
+  assert_int_equal(sd->level, BRICK_CHECK_INFO);
+  assert_non_null(strstr(sd->fix, "--systemd-cgroup"));
+  assert_true(json_is_true(json_object_get(json_object_get(r->facts, "cgroup"), "systemd")));
+  brick_check_report_free(r);
+  del(h, "/run/systemd");
 }
 
 static void test_id_pool(void **state) {
