@@ -74,6 +74,9 @@ def test_real_host():
     facts = doc["facts"]
     assert facts["landlock_abi"] == landlock_abi()
     assert facts["cgroup"]["mode"] == cgroup_mode()
+    runs_systemd = Path("/run/systemd/system").is_dir()
+    assert facts["cgroup"]["systemd"] is runs_systemd
+    assert ("cgroup.systemd-driver" in ids(doc)) is runs_systemd
     if not Path("/sys/fs/selinux/enforce").exists():
         f = finding(doc, "selinux.disabled")
         assert f["level"] == "high"

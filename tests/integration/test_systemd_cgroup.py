@@ -523,3 +523,13 @@ def test_cgroupfs_driver_on_this_layout(sd, make_bundle):
     left = sd.sh(f"ls -d /sys/fs/cgroup{path} /sys/fs/cgroup/*{path} 2>/dev/null",
                  check=False).stdout.strip()
     assert not left, left
+
+
+def test_check_host_sees_systemd_and_its_driver(sd):
+    """On a host that runs systemd, `brick check host` advises the systemd driver (on this
+    machine, which runs no systemd, the finding is absent: test_check.py)."""
+    doc = json.loads(sd.brick("check", "host", "--format", "json", check=False).stdout)
+    found = {f["id"]: f for f in doc["findings"]}
+    assert "cgroup.systemd-driver" in found
+    assert doc["facts"]["cgroup"]["systemd"] is True
+    assert doc["facts"]["cgroup"]["mode"] == {"hybrid": "hybrid", "v1": "v1", "v2": "v2"}[sd.layout]
