@@ -102,8 +102,9 @@ int brick_landlock_apply(const struct brick_landlock_rule *rules, size_t n, bool
 
 /* Bit i of each mask is capability i. In order: drop the bounding-set caps not in
  * bounding, set inheritable/permitted/effective (cap_set_proc), clear the ambient set
- * and raise the ambient caps that are both permitted and inheritable. Bits above cap_last_cap are ignored. Safe to call again
- * after a setresuid done under brick_caps_keep(true). */
+ * and raise the ambient caps that are both permitted and inheritable. Bits above
+ * cap_last_cap are ignored. Safe to call again after a setresuid done under
+ * brick_caps_keep(true). */
 int brick_caps_apply(uint64_t bounding, uint64_t effective, uint64_t inheritable,
                      uint64_t permitted, uint64_t ambient, brick_err *err);
 /* Ambient caps the kernel will not raise (not both permitted and inheritable), which

@@ -523,8 +523,10 @@ static int run_create(struct create_job *j, int console_fd, int lock_fd, brick_e
   struct brick_resources res = spec->linux_.resources;
   _cleanup_free_ struct brick_device_rule *rules = device_rules(spec, &res.n_devices);
   res.devices = rules;
-  /* enter undoes its own work when it fails; the cgroup is ours to remove only after it
-   * succeeded (a cgroup or unit that already existed may belong to someone else). */
+  /* enter undoes its own directories when it fails; what remains ours to remove is the
+   * cgroup once it succeeded, or a systemd unit it made before failing (undo_create
+   * stops it after killing stage1). A cgroup or unit that already existed may belong to
+   * someone else and is never removed here. */
   struct brick_cgroup_systemd sd = {.annotations = spec->annotations,
                                     .n_annotations = spec->n_annotations};
   bool unit_left = false;
