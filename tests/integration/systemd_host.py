@@ -11,7 +11,8 @@ The systemd host sees the machine's filesystem except for fresh tmpfs on /run,
   - "v2": a pure cgroup2 tree at /sys/fs/cgroup (the controllers of this machine are all
     bound to v1, so only hugetlb is offered there; systemd and cgroup.freeze/kill work).
 It boots a target that pulls in nothing and masks every unit that would act on the whole
-machine, and its /tmp and /var/tmp are private (only the tests' directory is carried in),
+machine, and its /tmp and /var/tmp are private (only the tests' directory and brick's
+build are carried in),
 so only systemd itself runs and cannot clean the machine's /tmp. brick is run inside
 with nsenter into every namespace, as a process of that host would be."""
 import glob
@@ -60,11 +61,18 @@ else
   fi
 fi
 mount -t tmpfs -o mode=755 tmpfs /run
-# A private /tmp and /var/tmp, with only the tests' own directory ($KEEP) carried over.
-mkdir /run/keep && mount --bind "$KEEP" /run/keep
+# A private /tmp and /var/tmp, with only the directories in $CARRY (the tests' own, the
+# brick build) carried over.
+i=0
+for d in $(echo "$CARRY" | tr ':' ' '); do
+  mkdir -p /run/keep/$i && mount --bind "$d" /run/keep/$i; i=$((i+1))
+done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mkdir -p "$KEEP" && mount --move /run/keep "$KEEP" && rmdir /run/keep
+i=0
+for d in $(echo "$CARRY" | tr ':' ' '); do
+  mkdir -p "$d" && mount --move /run/keep/$i "$d" && rmdir /run/keep/$i; i=$((i+1))
+done
 mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system
 mkdir -p /var/lib/systemd && mount -t tmpfs -o mode=755 tmpfs /var/lib/systemd
 for u in $MASKED; do ln -s /dev/null /etc/systemd/system/$u; done
@@ -144,7 +152,11 @@ class SystemdHost:
         self.layout = layout
         self.brick_binary = brick_binary
         self.state_root = state_root
-        self.keep = keep          # the one directory of the host's /tmp visible inside
+        self.keep = keep          # the tests' directory, visible inside
+        # What of the machine's /tmp and /var/tmp the host sees: keep, and brick's build.
+        carry = [keep, os.path.dirname(os.path.realpath(brick_binary))]
+        self.carry = [d for i, d in enumerate(carry) if d not in carry[:i] and
+                      (d + "/").startswith(("/tmp/", "/var/tmp/"))]
         self.name = f"brick-sdhost-{uuid.uuid4().hex[:8]}"
         self.pid = None
         self.proc = None
@@ -174,7 +186,8 @@ class SystemdHost:
                     f.write("0")
 
         env = dict(os.environ, LAYOUT=self.layout, CTRLS=" ".join(V1_CONTROLLERS),
-                   MASKED=" ".join(MASKED), KEEP=self.keep, BOOT=BOOT, NETCLS_HOLD="")
+                   MASKED=" ".join(MASKED), KEEP=self.keep, BOOT=BOOT, NETCLS_HOLD="",
+                   CARRY=":".join(self.carry))
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
                 ["unshare", "--mount", "--propagation", "private", "bash", "-c", OUTER],
