@@ -190,6 +190,10 @@ int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_
  * "char-<name>" form of a whole major. false (and *pairs NULL) when not expressible. */
 bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
                         const char *proc_devices, char ***pairs);
+/* For a list systemd cannot express: the specific devices (M:m rules) it grants, each
+ * with only the access the whole list grants it, as DeviceAllow pairs. Never more than
+ * the list allows; wildcard grants are left out. */
+void cg_sd_device_allow_subset(const struct brick_device_rule *rules, size_t n, char ***pairs);
 /* The resources systemd knows as unit properties (v2 or legacy names), appended to out.
  * brick still writes every resource to cgroupfs itself; these are for systemd to keep. */
 int cg_sd_resource_props(const struct brick_resources *res, bool v2, const char *proc_devices,

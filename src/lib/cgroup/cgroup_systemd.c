@@ -246,6 +246,47 @@ no:
   return false;
 }
 
+/* True when the list lets every device through (a privileged container): the last full
+ * wildcard rule for rwm allows, and no deny follows it. */
+static bool allows_every_device(const struct brick_device_rule *rules, size_t n) {
+  for (size_t i = n; i-- > 0;) {
+    const struct brick_device_rule *r = &rules[i];
+    if (!r->allow)
+      return false;
+    if (r->type == 'a' && r->major < 0 && r->minor < 0 &&
+        (!*r->access || (strchr(r->access, 'r') && strchr(r->access, 'w') &&
+                         strchr(r->access, 'm'))))
+      return true;
+  }
+  return false;
+}
+
+void cg_sd_device_allow_subset(const struct brick_device_rule *rules, size_t n, char ***pairs) {
+  *pairs = NULL;
+  for (size_t i = 0; i < n; i++) {
+    const struct brick_device_rule *r = &rules[i];
+    if (!r->allow || r->major < 0 || r->minor < 0)
+      continue;
+    const char *types = r->type == 'a' ? "cb" : (r->type == 'b' ? "b" : "c");
+    for (const char *t = types; *t; t++) {
+      /* Only the access the whole list grants this very device. */
+      char granted[4] = "";
+      size_t k = 0;
+      for (const char *a = *r->access ? r->access : "rwm"; *a; a++) {
+        char one[2] = {*a, 0};
+        if (!strchr(granted, *a) &&
+            brick_cgroup_device_allowed(rules, n, *t, r->major, r->minor, one))
+          granted[k++] = *a;
+      }
+      if (!k)
+        continue;
+      _cleanup_free_ char *dev = xasprintf("/dev/%s/%" PRId64 ":%" PRId64,
+                                           *t == 'c' ? "char" : "block", r->major, r->minor);
+      allow(pairs, dev, granted);
+    }
+  }
+}
+
 int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *proc_devices,
                          struct cg_sd_props *out, brick_err *err) {
   if (!r || !r->present)
@@ -297,8 +338,14 @@ int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *p
                           err) < 0)
       return -1;
   }
+  /* systemd writes its own device rules into the unit's cgroup whenever it re-applies
+   * the unit (a daemon-reload): on v1 "allow all" unless the unit has a device policy.
+   * So a list that is not "allow everything" always goes over as strict, exactly where
+   * systemd can express it, otherwise as the specific devices it grants (never more). */
   char **pairs = NULL;
-  if (r->n_devices && cg_sd_device_allow(r->devices, r->n_devices, proc_devices, &pairs)) {
+  if (r->n_devices && !allows_every_device(r->devices, r->n_devices)) {
+    if (!cg_sd_device_allow(r->devices, r->n_devices, proc_devices, &pairs))
+      cg_sd_device_allow_subset(r->devices, r->n_devices, &pairs);
     cg_sd_add_str(out, "DevicePolicy", "strict");
     add(out, "DeviceAllow", "a(ss)")->pairs = pairs;
   }

@@ -650,9 +650,13 @@ static void test_props_devices(void **state) {
     need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
       "/dev/char/1:3", "rwm", "char-pts", "rwm", NULL});
     cg_sd_props_free(&p);
-    /* not expressible (no /proc/devices for the whole major): left to brick alone */
+    /* not expressible (no /proc/devices for the whole major): still strict, with the
+     * specific devices the list grants and nothing more */
     assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
-    assert_int_equal(p.n, 0);
+    assert_int_equal(p.n, 2);
+    need_str(&p, "DevicePolicy", "strict");
+    need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
+      "/dev/char/1:3", "rwm", NULL});
     cg_sd_props_free(&p);
   }
   /* deny-all only: strict with an empty allow list */
@@ -735,6 +739,57 @@ static int annotate(const char *key, const char *value, struct cg_sd_props *out,
   return cg_sd_annotation_props(kv, 2, out, err);
 }
 
+static void test_props_devices_unexpressible(void **state) {
+  (void)state;
+  struct cg_sd_props p;
+  struct brick_resources r = res0();
+  /* A deny after allows: the denied access and device never reach DeviceAllow. */
+  const struct brick_device_rule later_deny[] = {
+    DENY_ALL,
+    RULE(true, 'c', 1, 3, "rwm"),
+    RULE(true, 'c', 1, 5, "rwm"),
+    RULE(false, 'c', 1, 5, "w"),
+    RULE(true, 'a', 10, 200, "r"),
+    RULE(true, 'c', -1, 5, "m"),        /* any major, one minor: left out */
+    RULE(false, 'c', 1, 3, "rwm"),
+  };
+  r.devices = (struct brick_device_rule *)later_deny;
+  r.n_devices = ARRAY_SIZE(later_deny);
+  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
+  need_str(&p, "DevicePolicy", "strict");
+  need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
+    "/dev/char/1:5", "rm", "/dev/char/10:200", "r", "/dev/block/10:200", "r", NULL});
+  cg_sd_props_free(&p);
+  /* Every pair of the subset is allowed by the list itself (the model brick enforces). */
+  char **pairs = NULL;
+  cg_sd_device_allow_subset(later_deny, ARRAY_SIZE(later_deny), &pairs);
+  for (size_t i = 0; pairs && pairs[i]; i += 2) {
+    char type = strstr(pairs[i], "/char/") ? 'c' : 'b';
+    long maj, min;
+    assert_int_equal(sscanf(strrchr(pairs[i], '/') + 1, "%ld:%ld", &maj, &min), 2);
+    assert_true(brick_cgroup_device_allowed(later_deny, ARRAY_SIZE(later_deny), type, maj, min,
+                                            pairs[i + 1]));
+  }
+  brick_strv_free(pairs);
+  /* A privileged container (everything allowed): systemd's policy is left alone, as its
+   * own default allows everything too. */
+  const struct brick_device_rule all[] = {DENY_ALL, RULE(true, 'a', -1, -1, "rwm")};
+  r.devices = (struct brick_device_rule *)all;
+  r.n_devices = ARRAY_SIZE(all);
+  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
+  need_absent(&p, "DevicePolicy");
+  need_absent(&p, "DeviceAllow");
+  cg_sd_props_free(&p);
+  /* ...but not when a deny follows the allow-all. */
+  const struct brick_device_rule all_but[] = {RULE(true, 'a', -1, -1, ""), RULE(false, 'c', 1, 1, "rwm")};
+  r.devices = (struct brick_device_rule *)all_but;
+  r.n_devices = ARRAY_SIZE(all_but);
+  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
+  need_str(&p, "DevicePolicy", "strict");
+  assert_null(need(&p, "DeviceAllow", "a(ss)")->pairs);
+  cg_sd_props_free(&p);
+}
+
 static void test_annotation_values(void **state) {
   (void)state;
   struct cg_sd_props p = {0};
@@ -812,6 +867,7 @@ int main(void) {
     cmocka_unit_test(test_props_blkio),
     cmocka_unit_test(test_props_cpuset),
     cmocka_unit_test(test_props_devices),
+    cmocka_unit_test(test_props_devices_unexpressible),
     cmocka_unit_test(test_props_all),
     cmocka_unit_test(test_annotation_values),
     cmocka_unit_test(test_annotation_errors),
