@@ -10,10 +10,15 @@
  * File layout (native endianness; the cache never leaves the host):
  *   "BRICKBPF" | u32 version | u32 uses_notify | u32 n_insns | u32 text_len |
  *   u64 FNV-1a of text and instructions | text (text_len bytes) | n_insns * sock_filter
- * A file that does not check out is ignored and rebuilt. */
+ * A file that does not check out is ignored and rebuilt.
+ *
+ * The cache holds at most SECCOMP_CACHE_MAX programs: storing one (a miss, which has just
+ * paid for a compile) removes the oldest beyond that, and any file that is not a cache
+ * entry of this layout (e.g. SHA-256 names of older brick builds). Hits never scan. */
 #include "seccomp/seccomp.h"
 #include "seccomp/seccomp_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -286,6 +291,68 @@ corrupt:
   return -1;
 }
 
+static bool is_entry_name(const char *name) {
+  size_t n = strlen(name);
+  if (n != BRICK_SECCOMP_CACHE_NAME_LEN - 1 + 4 || strcmp(name + n - 4, ".bpf"))
+    return false;
+  for (size_t i = 0; i + 4 < n; i++)
+    if (!strchr("0123456789abcdef", name[i]))
+      return false;
+  return true;
+}
+
+struct aged {
+  char name[64];
+  struct timespec mtime;
+};
+
+static int older_first(const void *a, const void *b) {
+  const struct timespec *x = &((const struct aged *)a)->mtime, *y = &((const struct aged *)b)->mtime;
+  if (x->tv_sec != y->tv_sec)
+    return x->tv_sec < y->tv_sec ? -1 : 1;
+  return (x->tv_nsec > y->tv_nsec) - (x->tv_nsec < y->tv_nsec);
+}
+
+void seccomp_cache_prune(const char *dir, size_t max_entries, const char *keep) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct aged *entries = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    const char *name = de->d_name;
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+      continue;
+    /* Temporary files of a concurrent store are left to it. */
+    if (strstr(name, ".tmp"))
+      continue;
+    if (!is_entry_name(name)) {
+      if (unlinkat(dirfd(d), name, 0) == 0)
+        brick_debug("seccomp cache: removed %s/%s (not an entry of this layout)", dir, name);
+      continue;
+    }
+    if (keep && !strcmp(name, keep))
+      continue;
+    if (n == cap)
+      entries = xrealloc(entries, (cap = cap ? cap * 2 : 64) * sizeof *entries);
+    snprintf(entries[n].name, sizeof entries[n].name, "%s", name);
+    entries[n++].mtime = st.st_mtim;
+  }
+  /* keep itself counts toward the bound. */
+  size_t limit = keep && max_entries ? max_entries - 1 : max_entries;
+  if (n > limit) {
+    qsort(entries, n, sizeof *entries, older_first);
+    for (size_t i = 0; i < n - limit; i++)
+      unlinkat(dirfd(d), entries[i].name, 0);
+  }
+  free(entries);
+  closedir(d);
+}
+
 int seccomp_cache_store(const char *dir, const char *text, size_t text_len,
                         const struct brick_seccomp_prog *prog, brick_err *err) {
   if (text_len > UINT32_MAX)
@@ -309,5 +376,8 @@ int seccomp_cache_store(const char *dir, const char *text, size_t text_len,
   _cleanup_free_ char *path = cache_path(dir, text, text_len);
   /* No fsync: a file torn by a crash fails its checksum or its text compare and is
    * rebuilt, so durability buys nothing here. */
-  return brick_write_file_replace(path, buf, total, 0600, err);
+  if (brick_write_file_replace(path, buf, total, 0600, err) < 0)
+    return -1;
+  seccomp_cache_prune(dir, SECCOMP_CACHE_MAX, strrchr(path, '/') + 1);
+  return 0;
 }

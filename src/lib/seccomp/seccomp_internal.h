@@ -52,8 +52,14 @@ int seccomp_compile(const struct brick_seccomp *cfg, struct brick_seccomp_prog *
  * compiles instead). text is brick_seccomp_cache_text()'s. */
 int seccomp_cache_load(const char *dir, const char *text, size_t text_len,
                        struct brick_seccomp_prog **out);
+/* Store, then prune (below) to SECCOMP_CACHE_MAX entries keeping the one just stored. */
 int seccomp_cache_store(const char *dir, const char *text, size_t text_len,
                         const struct brick_seccomp_prog *prog, brick_err *err);
+#define SECCOMP_CACHE_MAX 256
+/* Remove from dir every regular file that is not a cache entry of this layout, then the
+ * oldest entries (by mtime) beyond max_entries; keep (a file name, may be NULL) stays
+ * and counts. Best effort: errors leave files behind, never fail a container. */
+void seccomp_cache_prune(const char *dir, size_t max_entries, const char *keep);
 /* 64-bit FNV-1a: picks cache file names; not a security boundary (the stored text is). */
 uint64_t seccomp_fnv1a64(const void *data, size_t len);
 /* The checksum a cache file carries over its text and instructions (torn writes). */

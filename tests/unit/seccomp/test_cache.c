@@ -344,12 +344,63 @@ static void compile_vs_cache_time(void **state) {
   assert_true(load < compile);
 }
 
+static void touch_at(const char *dir, const char *name, time_t mtime) {
+  _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  close(fd);
+  struct timespec times[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
+  assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static bool exists_in(const char *dir, const char *name) {
+  _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+  return access(path, F_OK) == 0;
+}
+
+static void cache_is_bounded_and_sheds_old_layouts(void **state) {
+  struct fixture *f = *state;
+  static const char *legacy =
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.bpf";
+  touch_at(f->dir, legacy, 1000);
+  touch_at(f->dir, "notes.txt", 1000);
+  touch_at(f->dir, "00000000000000aa.bpf.tmp.77", 1000);   /* a concurrent store's */
+  touch_at(f->dir, "00000000000000a1.bpf", 1001);
+  touch_at(f->dir, "00000000000000a2.bpf", 1002);
+  touch_at(f->dir, "00000000000000a3.bpf", 1003);
+  touch_at(f->dir, "00000000000000a0.bpf", 999);           /* the one being stored */
+  seccomp_cache_prune(f->dir, 3, "00000000000000a0.bpf");
+  assert_false(exists_in(f->dir, legacy));
+  assert_false(exists_in(f->dir, "notes.txt"));
+  assert_true(exists_in(f->dir, "00000000000000aa.bpf.tmp.77"));
+  assert_true(exists_in(f->dir, "00000000000000a0.bpf"));    /* kept though oldest */
+  assert_false(exists_in(f->dir, "00000000000000a1.bpf"));   /* oldest beyond the bound */
+  assert_true(exists_in(f->dir, "00000000000000a2.bpf"));
+  assert_true(exists_in(f->dir, "00000000000000a3.bpf"));
+  /* Through the real path: a store (a miss) sheds an old-layout file and keeps itself. */
+  touch_at(f->dir, legacy, 1000);
+  struct brick_seccomp_prog *prog = prepare_in(f->cfg, f->dir);
+  assert_false(brick_seccomp_prog_from_cache(prog));
+  assert_false(exists_in(f->dir, legacy));
+  _cleanup_free_ char *path = cache_path(f, f->cfg);
+  assert_int_equal(access(path, F_OK), 0);
+  brick_seccomp_prog_free(prog);
+  /* ...and a hit does not scan: a file put there afterwards survives the next prepare. */
+  touch_at(f->dir, legacy, 1000);
+  prog = prepare_in(f->cfg, f->dir);
+  assert_true(brick_seccomp_prog_from_cache(prog));
+  assert_true(exists_in(f->dir, legacy));
+  brick_seccomp_prog_free(prog);
+}
+
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(second_prepare_hits, setup, teardown),
     cmocka_unit_test_setup_teardown(corrupt_cache_is_rebuilt, setup, teardown),
     cmocka_unit_test(keys_follow_content),
     cmocka_unit_test_setup_teardown(different_profile_different_file, setup, teardown),
+    cmocka_unit_test_setup_teardown(cache_is_bounded_and_sheds_old_layouts, setup, teardown),
     cmocka_unit_test_setup_teardown(forged_file_with_other_text_not_used, setup, teardown),
     cmocka_unit_test_setup_teardown(unwritable_cache_dir, setup, teardown),
     cmocka_unit_test_setup_teardown(compile_vs_cache_time, setup, teardown),
