@@ -533,3 +533,32 @@ def test_check_host_sees_systemd_and_its_driver(sd):
     assert "cgroup.systemd-driver" in found
     assert doc["facts"]["cgroup"]["systemd"] is True
     assert doc["facts"]["cgroup"]["mode"] == {"hybrid": "hybrid", "v1": "v1", "v2": "v2"}[sd.layout]
+
+
+def test_update_revokes_a_device_in_systemd_too(sd, make_bundle, tmp_path):
+    """An update that takes a device away must take it away from the unit as well:
+    SetUnitProperties adds to DeviceAllow unless the list is cleared first, and on v1
+    systemd writes its list into devices.list right then."""
+    cid = sd.new_id()
+    tun = {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rwm"}
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}",
+               {"devices": [{"allow": False, "access": "rwm"}, tun]})
+    sd.brick("--systemd-cgroup", "run", "-d", "--bundle", b, cid)
+    unit = f"brick-{cid}.scope"
+    assert "/dev/char/10:200 rwm" in sd.unit(unit, "DeviceAllow")["DeviceAllow"]
+    res = tmp_path / "res.json"
+    res.write_text(json.dumps({"devices": [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]}))
+    sd.brick("update", "--resources", str(res), cid)
+    allowed = sd.unit(unit, "DeviceAllow")["DeviceAllow"]
+    allowed = allowed if isinstance(allowed, list) else [allowed]
+    assert allowed == ["/dev/char/1:3 rwm"], allowed
+    if sd.layout != "v2":
+        listed = sd.read(f"/sys/fs/cgroup/devices/system.slice/{unit}/devices.list")
+        assert "c 10:200" not in listed and "c 1:3 rwm" in listed, listed
+        # and a reload keeps it that way
+        sd.run(["systemctl", "daemon-reload"])
+        listed = sd.read(f"/sys/fs/cgroup/devices/system.slice/{unit}/devices.list")
+        assert "c 10:200" not in listed and "a *:*" not in listed, listed
+    sd.brick("delete", "--force", cid)

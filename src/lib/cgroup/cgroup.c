@@ -296,6 +296,21 @@ static int require_exists(const struct brick_cgroup_mounts *m, const char *path,
   return 0;
 }
 
+static int check_memory_first(const struct brick_cgroup_mounts *m, const char *path,
+                              const struct brick_resources *res, brick_err *err) {
+  if (!res || !res->present)
+    return 0;
+  if (m->mode == BRICK_CGROUP_V2) {
+    _cleanup_free_ char *dir = cg_unified_dir(m, path);
+    return cg_check_memory_before_update(dir, "memory.current", res, true, err);
+  }
+  const struct cg_v1_hierarchy *mem = cg_v1_find(m, CG_MEMORY);
+  if (!mem)
+    return 0;
+  _cleanup_free_ char *dir = cg_join(mem->mountpoint, path);
+  return cg_check_memory_before_update(dir, "memory.usage_in_bytes", res, true, err);
+}
+
 int brick_cgroup_update(const char *path, bool systemd, const struct brick_resources *res,
                         brick_err *err) {
   const struct brick_cgroup_mounts *m = mounts_or_fail(err);
@@ -303,9 +318,12 @@ int brick_cgroup_update(const char *path, bool systemd, const struct brick_resou
     return -1;
   if (precheck(m, path, res, err) < 0)
     return brick_error_prefix(err, "update cgroup %s", path);
-  /* checkBeforeUpdate is brick's check: run the cgroupfs update first, and tell systemd
-   * only what was applied. */
-  if (apply_all(m, path, res, true, err) < 0 || (systemd && cg_systemd_set(path, res, err) < 0))
+  /* systemd first, as runc does: SetUnitProperties rewrites the unit's cgroup files from
+   * its own (rounded) values, and brick's exact values must be the last written. So
+   * checkBeforeUpdate has to run before systemd hears of the new limit. */
+  if (systemd && (check_memory_first(m, path, res, err) < 0 || cg_systemd_set(path, res, err) < 0))
+    return brick_error_prefix(err, "update cgroup %s", path);
+  if (apply_all(m, path, res, true, err) < 0)
     return brick_error_prefix(err, "update cgroup %s", path);
   return 0;
 }

@@ -156,7 +156,8 @@ int cg_bpf_devices_apply(const char *dir, const struct brick_device_rule *rules,
 
 /* One unit property as StartTransientUnit/SetUnitProperties take it. */
 struct cg_sd_prop {
-  const char *name;        /* static */
+  const char *name;        /* static, the config's, or name_buf */
+  char *name_buf;
   const char *sig;         /* "s", "b", "t", "x", "u", "i", "au", "ay", "as" or "a(ss)" */
   uint64_t u64;
   bool b;
@@ -176,6 +177,8 @@ void cg_sd_add_u64(struct cg_sd_props *p, const char *name, uint64_t v);
 void cg_sd_add_bool(struct cg_sd_props *p, const char *name, bool v);
 void cg_sd_add_str(struct cg_sd_props *p, const char *name, const char *v);
 void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, size_t n);
+/* An empty DeviceAllow: on SetUnitProperties it clears the unit's list. */
+void cg_sd_add_device_reset(struct cg_sd_props *p);
 void cg_sd_props_free(struct cg_sd_props *p);
 const struct cg_sd_prop *cg_sd_props_find(const struct cg_sd_props *p, const char *name);
 
@@ -185,19 +188,17 @@ int cg_sd_unit_of(const char *path, char **unit, char **slice);
 /* A cpuset list ("0-3,7") as systemd's AllowedCPUs bitmask. */
 int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_t *n,
                       brick_err *err);
-/* The device rules as DevicePolicy=strict + DeviceAllow pairs, when they have systemd's
- * shape (deny all, then allows only); proc_devices is /proc/devices' text, for the
- * "char-<name>" form of a whole major. false (and *pairs NULL) when not expressible. */
-bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
-                        const char *proc_devices, char ***pairs);
+/* The device rules as DeviceAllow pairs, when they have systemd's shape (deny all, then
+ * allows only); false (and *pairs NULL) otherwise. */
+bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n, char ***pairs);
 /* For a list systemd cannot express: the specific devices (M:m rules) it grants, each
  * with only the access the whole list grants it, as DeviceAllow pairs. Never more than
  * the list allows; wildcard grants are left out. */
 void cg_sd_device_allow_subset(const struct brick_device_rule *rules, size_t n, char ***pairs);
 /* The resources systemd knows as unit properties (v2 or legacy names), appended to out.
  * brick still writes every resource to cgroupfs itself; these are for systemd to keep. */
-int cg_sd_resource_props(const struct brick_resources *res, bool v2, const char *proc_devices,
-                         struct cg_sd_props *out, brick_err *err);
+int cg_sd_resource_props(const struct brick_resources *res, bool v2, struct cg_sd_props *out,
+                         brick_err *err);
 
 /* The org.systemd.property.<Name> annotations as properties, appended to out. Values are
  * GVariant text as runc reads them: true/false, 'str' or "str", ['a', 'b'],

@@ -5,6 +5,7 @@
  * that systemd re-applies brick's limits on a daemon-reload instead of resetting them. */
 #include "cgroup/cgroup_internal.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,7 +75,15 @@ char *brick_cgroup_systemd_path(const char *spec, const char *id, brick_err *err
     _cleanup_free_ char *sub = NULL;
     if (expand_slice(name, &sub, err) < 0)
       return NULL;
-    return xasprintf("%s/%s", slice_path, strrchr(sub, '/') + 1);
+    /* systemd places a slice by its name ("a-b.slice" lives in "a.slice"), whatever
+     * slice it is asked to join: a name that does not nest there would land elsewhere. */
+    size_t parent_len = (size_t)(strrchr(sub, '/') - sub);
+    if (strlen(slice_path) != parent_len || strncmp(sub, slice_path, parent_len)) {
+      brick_error(err, 0, "linux.cgroupsPath: \"%s\": slice %s does not belong in %s (systemd "
+                          "would place it at %s)", spec, name, slice, sub);
+      return NULL;
+    }
+    return xstrdup(sub);
   }
   if (*prefix)
     return xasprintf("%s/%s-%s.scope", slice_path, prefix, name);
@@ -116,6 +125,10 @@ void cg_sd_add_str(struct cg_sd_props *p, const char *name, const char *v) {
   add(p, name, "s")->str = xstrdup(v);
 }
 
+void cg_sd_add_device_reset(struct cg_sd_props *p) {
+  add(p, "DeviceAllow", "a(ss)");
+}
+
 void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, size_t n) {
   struct cg_sd_prop *x = add(p, name, "au");
   x->u32 = xcalloc(n ? n : 1, sizeof *v);
@@ -126,6 +139,7 @@ void cg_sd_add_u32s(struct cg_sd_props *p, const char *name, const uint32_t *v, 
 
 void cg_sd_props_free(struct cg_sd_props *p) {
   for (size_t i = 0; i < p->n; i++) {
+    free(p->v[i].name_buf);
     free(p->v[i].str);
     free(p->v[i].u32);
     free(p->v[i].bytes);
@@ -153,11 +167,15 @@ int cg_sd_cpuset_mask(const char *list, const char *what, uint8_t **bytes, size_
   while (*p) {
     char *end;
     errno = 0;
+    if (!isdigit((unsigned char)*p))
+      goto bad;   /* strtoul would skip spaces and take signs */
     unsigned long lo = strtoul(p, &end, 10), hi = lo;
     if (end == p || errno)
       goto bad;
     if (*end == '-') {
       p = end + 1;
+      if (!isdigit((unsigned char)*p))
+        goto bad;
       hi = strtoul(p, &end, 10);
       if (end == p || errno || hi < lo)
         goto bad;
@@ -185,31 +203,15 @@ bad:
   return brick_error(err, 0, "%s: \"%s\" is not a CPU/node list (\"0-3,7\")", what, list);
 }
 
-/* The name /proc/devices gives a major of type ("Character"/"Block"), or NULL. */
-static char *major_name(const char *proc_devices, char type, int64_t major) {
-  const char *section = type == 'c' ? "Character devices:" : "Block devices:";
-  const char *p = proc_devices ? strstr(proc_devices, section) : NULL;
-  if (!p)
-    return NULL;
-  for (p = strchr(p, '\n'); p && *++p && *p != '\n'; p = strchr(p, '\n')) {
-    char name[64];
-    long m;
-    if (sscanf(p, " %ld %63s", &m, name) == 2 && m == major)
-      return xstrdup(name);
-  }
-  return NULL;
-}
-
 static void allow(char ***pairs, const char *dev, const char *access) {
   brick_strv_push(pairs, dev);
   brick_strv_push(pairs, *access ? access : "rwm");
 }
 
-bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
-                        const char *proc_devices, char ***pairs) {
+bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n, char ***pairs) {
   *pairs = NULL;
   /* systemd's model is "deny everything, then allow a list": only a rule list of that
-   * shape can be handed over. Anything else stays brick's alone. */
+   * shape can be handed over as it is. */
   if (n == 0 || rules[0].allow || rules[0].type != 'a' || rules[0].major != -1 ||
       rules[0].minor != -1)
     return false;
@@ -221,22 +223,17 @@ bool cg_sd_device_allow(const struct brick_device_rule *rules, size_t n,
     const char *types = r->type == 'a' ? "cb" : (r->type == 'b' ? "b" : "c");
     for (const char *t = types; *t; t++) {
       const char *kind = *t == 'c' ? "char" : "block";
-      if (r->major < 0) {
-        /* systemd matches the names in /proc/devices: every registered major. */
-        _cleanup_free_ char *dev = xasprintf("%s-*", kind);
-        allow(pairs, dev, r->access);
-      } else if (r->minor < 0) {
-        _cleanup_free_ char *name = major_name(proc_devices, *t, r->major);
-        if (!name)
-          goto no;
-        _cleanup_free_ char *dev = xasprintf("%s-%s", kind, name);
-        allow(pairs, dev, r->access);
-      } else {
+      _cleanup_free_ char *dev = NULL;
+      if (r->major < 0)
+        dev = xasprintf("%s-*", kind);
+      else if (r->minor < 0)
+        /* By number (systemd >= 240): a name from /proc/devices would also match every
+         * other major registered under the same name ("sd" is 8, 65-71, 128-135...). */
+        dev = xasprintf("%s-%" PRId64, kind, r->major);
+      else
         /* systemd parses /dev/{char,block}/M:m itself; the node need not exist. */
-        _cleanup_free_ char *dev = xasprintf("/dev/%s/%" PRId64 ":%" PRId64, kind, r->major,
-                                             r->minor);
-        allow(pairs, dev, r->access);
-      }
+        dev = xasprintf("/dev/%s/%" PRId64 ":%" PRId64, kind, r->major, r->minor);
+      allow(pairs, dev, r->access);
     }
   }
   return true;
@@ -287,8 +284,59 @@ void cg_sd_device_allow_subset(const struct brick_device_rule *rules, size_t n, 
   }
 }
 
-int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *proc_devices,
-                         struct cg_sd_props *out, brick_err *err) {
+/* "max" or a number, as the v2 files take them. */
+static bool v2_amount(const char *v, uint64_t *out) {
+  if (!strcmp(v, "max")) {
+    *out = SD_INFINITY;
+    return true;
+  }
+  char *end;
+  errno = 0;
+  if (!isdigit((unsigned char)*v))
+    return false;
+  *out = strtoull(v, &end, 10);
+  return !errno && !*end;
+}
+
+/* linux.resources.unified keys systemd also owns: without these, a daemon-reload would
+ * put back systemd's idea of memory.high, pids.max, cpu.max... */
+static int unified_props(const struct brick_resources *r, struct cg_sd_props *out,
+                         brick_err *err) {
+  static const struct { const char *key, *prop; } amounts[] = {
+      {"memory.max", "MemoryMax"}, {"memory.high", "MemoryHigh"}, {"memory.low", "MemoryLow"},
+      {"memory.min", "MemoryMin"}, {"memory.swap.max", "MemorySwapMax"},
+      {"pids.max", "TasksMax"}, {"cpu.weight", "CPUWeight"}};
+  for (size_t i = 0; i < r->n_unified; i++) {
+    const char *key = r->unified[i].key, *value = r->unified[i].value;
+    for (size_t k = 0; k < ARRAY_SIZE(amounts); k++) {
+      if (strcmp(key, amounts[k].key))
+        continue;
+      uint64_t v;
+      if (!v2_amount(value, &v))
+        return brick_error(err, 0, "linux.resources.unified.%s: \"%s\" is not \"max\" or a "
+                                   "number", key, value);
+      cg_sd_add_u64(out, amounts[k].prop, v);
+    }
+    if (!strcmp(key, "cpu.max")) {
+      /* "QUOTA [PERIOD]" or "max [PERIOD]" */
+      char quota[32];
+      uint64_t q = 0, period = 100000;
+      int fields = sscanf(value, "%31s %" SCNu64, quota, &period);
+      if (fields < 1 || !v2_amount(quota, &q) || period == 0)
+        return brick_error(err, 0, "linux.resources.unified.cpu.max: \"%s\" is not \"QUOTA "
+                                   "[PERIOD]\"", value);
+      cg_sd_add_u64(out, "CPUQuotaPerSecUSec",
+                    q == SD_INFINITY ? SD_INFINITY
+                                     : ((q * 1000000 + period - 1) / period + 9999) / 10000 * 10000);
+      if (fields == 2)
+        cg_sd_add_u64(out, "CPUQuotaPeriodUSec", period);
+    }
+  }
+  return 0;
+}
+
+int cg_sd_resource_props(const struct brick_resources *r, bool v2, struct cg_sd_props *out,
+                         brick_err *err) {
   if (!r || !r->present)
     return 0;
   if (r->memory.has_limit && r->memory.limit != 0)
@@ -307,9 +355,11 @@ int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *p
   }
   if (r->pids.has_limit && r->pids.limit != 0)
     cg_sd_add_u64(out, "TasksMax", r->pids.limit < 0 ? SD_INFINITY : (uint64_t)r->pids.limit);
-  if (r->cpu.has_shares && r->cpu.shares)
-    cg_sd_add_u64(out, v2 ? "CPUWeight" : "CPUShares",
-                  v2 ? cg_v2_cpu_weight(r->cpu.shares) : r->cpu.shares);
+  if (r->cpu.has_shares && r->cpu.shares) {
+    /* systemd refuses shares outside the kernel's 2..262144; the kernel clamps them. */
+    uint64_t shares = r->cpu.shares < 2 ? 2 : r->cpu.shares > 262144 ? 262144 : r->cpu.shares;
+    cg_sd_add_u64(out, v2 ? "CPUWeight" : "CPUShares", v2 ? cg_v2_cpu_weight(shares) : shares);
+  }
   if (r->cpu.has_quota || r->cpu.has_period) {
     uint64_t period = r->cpu.has_period && r->cpu.period ? r->cpu.period : 100000;
     uint64_t per_sec = SD_INFINITY;
@@ -338,17 +388,27 @@ int cg_sd_resource_props(const struct brick_resources *r, bool v2, const char *p
                           err) < 0)
       return -1;
   }
-  /* systemd writes its own device rules into the unit's cgroup whenever it re-applies
-   * the unit (a daemon-reload): on v1 "allow all" unless the unit has a device policy.
-   * So a list that is not "allow everything" always goes over as strict, exactly where
-   * systemd can express it, otherwise as the specific devices it grants (never more). */
-  char **pairs = NULL;
-  if (r->n_devices && !allows_every_device(r->devices, r->n_devices)) {
-    if (!cg_sd_device_allow(r->devices, r->n_devices, proc_devices, &pairs))
-      cg_sd_device_allow_subset(r->devices, r->n_devices, &pairs);
-    cg_sd_add_str(out, "DevicePolicy", "strict");
+  /* systemd writes its own device rules into the unit's cgroup whenever it (re)applies
+   * the unit, e.g. on daemon-reload: on v1 "allow all" unless the unit has a policy; on
+   * v2 a device program that the kernel ANDs with brick's. So:
+   * - a list systemd can express goes over exactly (strict);
+   * - a list that allows everything (privileged) leaves systemd's policy open (auto);
+   * - otherwise on v1 the specific devices the list grants, never more (strict); on v2
+   *   no program of systemd's at all (auto), brick's own program is the one in force. */
+  if (r->n_devices) {
+    char **pairs = NULL;
+    bool strict = true;
+    if (!cg_sd_device_allow(r->devices, r->n_devices, &pairs)) {
+      if (allows_every_device(r->devices, r->n_devices) || v2)
+        strict = false;
+      else
+        cg_sd_device_allow_subset(r->devices, r->n_devices, &pairs);
+    }
+    cg_sd_add_str(out, "DevicePolicy", strict ? "strict" : "auto");
     add(out, "DeviceAllow", "a(ss)")->pairs = pairs;
   }
+  if (v2 && r->n_unified)
+    return unified_props(r, out, err);
   return 0;
 }
 
@@ -364,8 +424,18 @@ static char *parse_quoted(const char **pp) {
   char *out = xmalloc(len + 1);
   size_t k = 0;
   for (; *p && *p != quote; p++) {
-    if (*p == '\\' && p[1])
+    if (*p == '\\') {
+      /* GVariant text escapes; anything else is refused rather than guessed. */
+      static const char from[] = "\\'\"ntr", to[] = "\\'\"\n\t\r";
+      const char *e = p[1] ? strchr(from, p[1]) : NULL;
+      if (!e) {
+        free(out);
+        return NULL;
+      }
+      out[k++] = to[e - from];
       p++;
+      continue;
+    }
     out[k++] = *p;
   }
   if (*p != quote) {
@@ -386,6 +456,8 @@ static const char *skip_space(const char *p) {
 static bool parse_number(const char *text, bool is_signed, uint64_t *out) {
   char *end;
   errno = 0;
+  if (!isdigit((unsigned char)*text) && !(is_signed && *text == '-'))
+    return false;
   if (is_signed) {
     long long v = strtoll(text, &end, 10);
     *out = (uint64_t)v;
@@ -397,9 +469,47 @@ static bool parse_number(const char *text, bool is_signed, uint64_t *out) {
   return end != text && !errno && !*skip_space(end);
 }
 
+/* "N" or "N.M" seconds (or "uint64 N") as microseconds. */
+static bool parse_seconds(const char *v, uint64_t *usec) {
+  if (brick_str_has_prefix(v, "uint64 "))
+    v += strlen("uint64 ");
+  uint64_t whole = 0, frac = 0, scale = 1000000;
+  const char *p = v;
+  if (!isdigit((unsigned char)*p))
+    return false;
+  for (; isdigit((unsigned char)*p); p++) {
+    if (whole > (UINT64_MAX - 9) / 10)
+      return false;
+    whole = whole * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p == '.') {
+    for (p++; isdigit((unsigned char)*p); p++)
+      if (scale > 1) {
+        scale /= 10;
+        frac += (uint64_t)(*p - '0') * scale;
+      }
+  }
+  if (*skip_space(p) || whole > UINT64_MAX / 1000000)
+    return false;
+  *usec = whole * 1000000 + frac;
+  return true;
+}
+
 static int parse_annotation(const char *key, const char *name, const char *value,
                             struct cg_sd_props *out, brick_err *err) {
   const char *v = skip_space(value);
+  /* As runc and crun: "...Sec" is seconds and goes to systemd as "...USec". */
+  size_t nl = strlen(name);
+  if (nl > 3 && !strcmp(name + nl - 3, "Sec") && !(nl > 4 && name[nl - 4] == 'U')) {
+    uint64_t usec;
+    if (!parse_seconds(v, &usec))
+      return brick_error(err, 0, "annotations.%s: \"%s\" is not a number of seconds", key,
+                         value);
+    struct cg_sd_prop *x = add(out, NULL, "t");
+    x->name = x->name_buf = xasprintf("%.*sUSec", (int)(nl - 3), name);
+    x->u64 = usec;
+    return 0;
+  }
   if (!strcmp(v, "true") || !strcmp(v, "false")) {
     cg_sd_add_bool(out, name, !strcmp(v, "true"));
     return 0;
@@ -425,10 +535,13 @@ static int parse_annotation(const char *key, const char *name, const char *value
       brick_strv_push(&list, item);
       free(item);
       p = skip_space(p);
-      if (*p == ',')
+      if (*p == ',') {
         p = skip_space(p + 1);
-      else if (*p != ']')
+        if (*p == ']')
+          ok = false;   /* "['a',]" is not GVariant text */
+      } else if (*p != ']') {
         ok = false;
+      }
     }
     if (ok && *p == ']' && !*skip_space(p + 1)) {
       if (!list)

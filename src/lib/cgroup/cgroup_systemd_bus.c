@@ -95,6 +95,11 @@ int cg_systemd_available(brick_err *err) {
   if (stat(SD_RUNNING_DIR, &st) < 0 || !S_ISDIR(st.st_mode))
     return brick_error(err, 0, "--systemd-cgroup: systemd is not running on this host "
                                      "(no " SD_RUNNING_DIR "); use the default cgroupfs driver");
+  /* An unprivileged caller would need its own user manager (as crun's rootless mode
+   * uses), which brick does not drive: refuse here rather than at polkit. */
+  if (geteuid() != 0)
+    return brick_error(err, EPERM, "--systemd-cgroup: only root can use the systemd cgroup "
+                                   "driver (a user's systemd manager is not supported)");
   return sd_load(err);
 }
 
@@ -210,9 +215,9 @@ static int wait_job(struct sd_session *s, const char *job, const char *what, con
     int r = sd.sd_bus_process(s->bus, NULL);
     if (r < 0)
       return bus_error(err, r, NULL, what, unit);
-    if (r > 0)
-      continue;
     uint64_t now = now_us();
+    if (r > 0 && now < deadline)
+      continue;   /* more may be queued; the deadline holds even under a stream of signals */
     if (now >= deadline)
       return brick_error(err, ETIMEDOUT, "--systemd-cgroup: %s %s: no answer from systemd "
                                          "within %llu s", what, unit,
@@ -297,10 +302,7 @@ static int resource_props(const struct brick_resources *res, struct cg_sd_props 
   const struct brick_cgroup_mounts *mounts = cg_mounts(err);
   if (!mounts)
     return -1;
-  _cleanup_free_ char *proc_devices = NULL;
-  if (res && res->n_devices)
-    brick_read_file("/proc/devices", &proc_devices, NULL, NULL);
-  return cg_sd_resource_props(res, mounts->mode == BRICK_CGROUP_V2, proc_devices, props, err);
+  return cg_sd_resource_props(res, mounts->mode == BRICK_CGROUP_V2, props, err);
 }
 
 /* The pid must be where systemd was asked to put it: otherwise brick is not in systemd's
@@ -402,6 +404,9 @@ int cg_systemd_set(const char *path, const struct brick_resources *res, brick_er
   if (cg_sd_unit_of(path, &unit, &slice) < 0)
     return brick_error(err, 0, "--systemd-cgroup: %s names no unit", path);
   struct cg_sd_props props = {0};
+  /* SetUnitProperties adds to a unit's DeviceAllow list; an empty one clears it first. */
+  if (res && res->present && res->n_devices)
+    cg_sd_add_device_reset(&props);
   if (resource_props(res, &props, err) < 0) {
     cg_sd_props_free(&props);
     return brick_error_prefix(err, "--systemd-cgroup: %s", unit);
@@ -439,6 +444,14 @@ int cg_systemd_stop(const char *path, brick_err *err) {
   struct stat st;
   if (stat(SD_RUNNING_DIR, &st) < 0)
     return 0;
+  /* Without libsystemd (removed since create) brick cannot stop the unit; systemd
+   * collects it once empty, which the caller's kill makes it. */
+  brick_err load_err = {0};
+  if (sd_load(&load_err) < 0) {
+    brick_warn("%s; the unit of %s is left to systemd", brick_error_msg(&load_err), path);
+    brick_error_clear(&load_err);
+    return 0;
+  }
   struct sd_session s;
   if (session_open(&s, unit, err) < 0)
     return -1;

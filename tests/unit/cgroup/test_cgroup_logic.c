@@ -161,8 +161,15 @@ static void test_systemd_paths(void **state) {
   p = brick_cgroup_systemd_path(NULL, "id9", &err);
   assert_string_equal(p, "/system.slice/brick-id9.scope");
   free(p);
-  p = brick_cgroup_systemd_path("user.slice::foo-bar.slice", "x", &err);
-  assert_string_equal(p, "/user.slice/foo-bar.slice");
+  p = brick_cgroup_systemd_path("user.slice::user-foo.slice", "x", &err);
+  assert_string_equal(p, "/user.slice/user-foo.slice");
+  free(p);
+  /* systemd places a slice by its name: foo-bar.slice would land in foo.slice */
+  assert_null(brick_cgroup_systemd_path("user.slice::foo-bar.slice", "x", &err));
+  assert_non_null(strstr(brick_error_msg(&err), "does not belong in user.slice"));
+  brick_error_clear(&err);
+  p = brick_cgroup_systemd_path("-.slice::foo.slice", "x", &err);
+  assert_string_equal(p, "/foo.slice");
   free(p);
   assert_null(brick_cgroup_systemd_path("/brick/x", "x", &err));
   assert_non_null(strstr(brick_error_msg(&err), "slice:prefix:name"));

@@ -79,10 +79,10 @@ static struct brick_resources res0(void) {
   return (struct brick_resources){.present = true};
 }
 
-static int props(const struct brick_resources *r, bool v2, const char *proc_devices,
+static int props(const struct brick_resources *r, bool v2,
                  struct cg_sd_props *out, brick_err *err) {
   *out = (struct cg_sd_props){0};
-  int ret = cg_sd_resource_props(r, v2, proc_devices, out, err);
+  int ret = cg_sd_resource_props(r, v2, out, err);
   check_sigs(out);
   return ret;
 }
@@ -178,9 +178,6 @@ static void test_cpuset_mask_errors(void **state) {
 
 /* ---- devices ---- */
 
-static const char proc_devices[] =
-    "Character devices:\n  1 mem\n136 pts\n\nBlock devices:\n  8 sd\n";
-
 #define RULE(al, ty, ma, mi, ac) {.allow = (al), .type = (ty), .major = (ma), .minor = (mi), \
                                   .access = ac}
 #define DENY_ALL RULE(false, 'a', -1, -1, "rwm")
@@ -196,10 +193,10 @@ static void test_device_allow_typical(void **state) {
     RULE(true, 'a', 1, 5, "rw"),
   };
   char **pairs = NULL;
-  assert_true(cg_sd_device_allow(rules, ARRAY_SIZE(rules), proc_devices, &pairs));
+  assert_true(cg_sd_device_allow(rules, ARRAY_SIZE(rules), &pairs));
   need_pairs(pairs, (const char *const[]){
     "/dev/char/1:3", "rwm",
-    "char-pts", "rwm",
+    "char-136", "rwm",
     "char-*", "m",
     "/dev/block/8:0", "r",
     "/dev/char/1:5", "rw",
@@ -213,7 +210,7 @@ static void test_device_allow_forms(void **state) {
   char **pairs = (char **)"sentinel";
   /* Deny-all alone: expressible, with an empty allow list. */
   const struct brick_device_rule only_deny[] = {DENY_ALL};
-  assert_true(cg_sd_device_allow(only_deny, 1, proc_devices, &pairs));
+  assert_true(cg_sd_device_allow(only_deny, 1, &pairs));
   assert_null(pairs);
   /* An empty access string means "rwm"; the first rule's own access does not matter
    * (brick starts from deny-all whatever it says). */
@@ -224,26 +221,30 @@ static void test_device_allow_forms(void **state) {
     RULE(true, 'a', -1, -1, "r"),
     RULE(true, 'a', 1, -1, "w"),     /* major 1 is not a block major: not expressible */
   };
-  assert_true(cg_sd_device_allow(empty_access, 4, proc_devices, &pairs));
+  assert_true(cg_sd_device_allow(empty_access, 4, &pairs));
   need_pairs(pairs, (const char *const[]){
     "/dev/char/1:3", "rwm",
-    "block-sd", "rwm",
+    "block-8", "rwm",
     "char-*", "r",
     "block-*", "r",
     NULL});
   brick_strv_free(pairs);
-  assert_false(cg_sd_device_allow(empty_access, 5, proc_devices, &pairs));
-  assert_null(pairs);
-  /* 'a' with a major registered both ways gives both names. */
-  const char both[] = "Character devices:\n  4 tty\n\nBlock devices:\n  4 foo\n";
-  const struct brick_device_rule a_major[] = {DENY_ALL, RULE(true, 'a', 4, -1, "m")};
-  assert_true(cg_sd_device_allow(a_major, 2, both, &pairs));
-  need_pairs(pairs, (const char *const[]){"char-tty", "m", "block-foo", "m", NULL});
+  assert_true(cg_sd_device_allow(empty_access, 5, &pairs));
+  need_pairs(pairs, (const char *const[]){
+    "/dev/char/1:3", "rwm", "block-8", "rwm", "char-*", "r", "block-*", "r",
+    "char-1", "w", "block-1", "w", NULL});
   brick_strv_free(pairs);
-  /* A char major must be looked up among the character devices, not the block ones. */
+  /* 'a' with a whole major gives both kinds. */
+  const struct brick_device_rule a_major[] = {DENY_ALL, RULE(true, 'a', 4, -1, "m")};
+  assert_true(cg_sd_device_allow(a_major, 2, &pairs));
+  need_pairs(pairs, (const char *const[]){"char-4", "m", "block-4", "m", NULL});
+  brick_strv_free(pairs);
+  /* A whole major goes by number: a name would also cover every other major registered
+   * under it ("sd" is 8, 65-71, 128-135). */
   const struct brick_device_rule c8[] = {DENY_ALL, RULE(true, 'c', 8, -1, "r")};
-  assert_false(cg_sd_device_allow(c8, 2, proc_devices, &pairs));
-  assert_null(pairs);
+  assert_true(cg_sd_device_allow(c8, 2, &pairs));
+  need_pairs(pairs, (const char *const[]){"char-8", "r", NULL});
+  brick_strv_free(pairs);
 }
 
 static void test_device_allow_not_expressible(void **state) {
@@ -255,18 +256,18 @@ static void test_device_allow_not_expressible(void **state) {
     RULE(true, 'c', 136, -1, "rwm"),
   };
   /* empty list */
-  assert_false(cg_sd_device_allow(typical, 0, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(typical, 0, &pairs));
   assert_null(pairs);
   /* first rule is not deny-all */
   const struct brick_device_rule first_allow[] = {RULE(true, 'a', -1, -1, "rwm")};
-  assert_false(cg_sd_device_allow(first_allow, 1, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(first_allow, 1, &pairs));
   assert_null(pairs);
   const struct brick_device_rule first_c[] = {RULE(false, 'c', -1, -1, "rwm")};
-  assert_false(cg_sd_device_allow(first_c, 1, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(first_c, 1, &pairs));
   const struct brick_device_rule first_major[] = {RULE(false, 'a', 1, -1, "rwm")};
-  assert_false(cg_sd_device_allow(first_major, 1, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(first_major, 1, &pairs));
   const struct brick_device_rule first_minor[] = {RULE(false, 'a', -1, 3, "rwm")};
-  assert_false(cg_sd_device_allow(first_minor, 1, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(first_minor, 1, &pairs));
   assert_null(pairs);
   /* a deny after allows (pairs already built are freed: ASan checks) */
   const struct brick_device_rule late_deny[] = {
@@ -275,24 +276,7 @@ static void test_device_allow_not_expressible(void **state) {
     RULE(true, 'c', 136, -1, "rwm"),
     RULE(false, 'c', 1, 3, "w"),
   };
-  assert_false(cg_sd_device_allow(late_deny, ARRAY_SIZE(late_deny), proc_devices, &pairs));
-  assert_null(pairs);
-  /* a whole major that /proc/devices does not list */
-  const struct brick_device_rule unknown_major[] = {
-    DENY_ALL,
-    RULE(true, 'c', 1, 3, "rwm"),
-    RULE(true, 'c', 200, -1, "rwm"),
-  };
-  assert_false(cg_sd_device_allow(unknown_major, 3, proc_devices, &pairs));
-  assert_null(pairs);
-  /* NULL /proc/devices with a whole-major rule; fine without one */
-  assert_false(cg_sd_device_allow(typical, 3, NULL, &pairs));
-  assert_null(pairs);
-  assert_true(cg_sd_device_allow(typical, 2, NULL, &pairs));
-  need_pairs(pairs, (const char *const[]){"/dev/char/1:3", "rwm", NULL});
-  brick_strv_free(pairs);
-  /* /proc/devices without the section asked for */
-  assert_false(cg_sd_device_allow(typical, 3, "Block devices:\n  8 sd\n", &pairs));
+  assert_false(cg_sd_device_allow(late_deny, ARRAY_SIZE(late_deny), &pairs));
   assert_null(pairs);
   /* "*:N": systemd's "char-*" would allow every minor, far more than asked */
   const struct brick_device_rule any_major[] = {
@@ -300,7 +284,7 @@ static void test_device_allow_not_expressible(void **state) {
     RULE(true, 'c', 1, 3, "rwm"),
     RULE(true, 'c', -1, 5, "rw"),
   };
-  assert_false(cg_sd_device_allow(any_major, 3, proc_devices, &pairs));
+  assert_false(cg_sd_device_allow(any_major, 3, &pairs));
   assert_null(pairs);
 }
 
@@ -346,22 +330,22 @@ static void test_props_none(void **state) {
   (void)state;
   struct cg_sd_props p;
   for (int v2 = 0; v2 <= 1; v2++) {
-    assert_int_equal(props(NULL, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(NULL, v2, &p, NULL), 0);
     assert_int_equal(p.n, 0);
     struct brick_resources r = res0();
     r.present = false;
     r.memory.has_limit = true;
     r.memory.limit = 1 << 20;
-    assert_int_equal(props(&r, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 0);
     /* present with nothing set */
     r = res0();
-    assert_int_equal(props(&r, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 0);
     /* zeros mean "not set" */
     r.memory.has_limit = r.memory.has_reservation = r.pids.has_limit = true;
     r.cpu.has_shares = r.block_io.has_weight = true;
-    assert_int_equal(props(&r, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 0);
     cg_sd_props_free(&p);
   }
@@ -371,7 +355,7 @@ static void test_props_none(void **state) {
   struct brick_resources r = res0();
   r.pids.has_limit = true;
   r.pids.limit = 5;
-  assert_int_equal(cg_sd_resource_props(&r, true, NULL, &q, NULL), 0);
+  assert_int_equal(cg_sd_resource_props(&r, true, &q, NULL), 0);
   assert_int_equal(q.n, 2);
   need_str(&q, "Description", "d");
   need_u64(&q, "TasksMax", 5);
@@ -387,14 +371,14 @@ static void test_props_memory(void **state) {
   r.memory.limit = 256 << 20;
   r.memory.reservation = 128 << 20;
 
-  assert_int_equal(props(&r, false, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, false, &p, &err), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "MemoryMax", 256 << 20);
   need_absent(&p, "MemoryLow");       /* v2 only */
   need_absent(&p, "MemorySwapMax");
   cg_sd_props_free(&p);
 
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   assert_int_equal(p.n, 2);
   need_u64(&p, "MemoryMax", 256 << 20);
   need_u64(&p, "MemoryLow", 128 << 20);
@@ -404,13 +388,13 @@ static void test_props_memory(void **state) {
   /* -1 is unlimited; on v2 "limit -1, no swap" also means unlimited swap, as in runc */
   r.memory.limit = -1;
   r.memory.reservation = -1;
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   assert_int_equal(p.n, 3);
   need_u64(&p, "MemoryMax", UINT64_MAX);
   need_u64(&p, "MemoryLow", UINT64_MAX);
   need_u64(&p, "MemorySwapMax", UINT64_MAX);
   cg_sd_props_free(&p);
-  assert_int_equal(props(&r, false, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, false, &p, &err), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "MemoryMax", UINT64_MAX);
   cg_sd_props_free(&p);
@@ -420,45 +404,45 @@ static void test_props_memory(void **state) {
   r.memory.has_limit = r.memory.has_swap = true;
   r.memory.limit = 100 << 20;
   r.memory.swap = 300 << 20;
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   assert_int_equal(p.n, 2);
   need_u64(&p, "MemoryMax", 100 << 20);
   need_u64(&p, "MemorySwapMax", 200 << 20);
   cg_sd_props_free(&p);
   r.memory.swap = r.memory.limit;     /* no swap at all */
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   need_u64(&p, "MemorySwapMax", 0);
   cg_sd_props_free(&p);
   r.memory.swap = -1;
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   need_u64(&p, "MemorySwapMax", UINT64_MAX);
   cg_sd_props_free(&p);
   r.memory.swap = 0;                  /* 0 = not set */
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   need_absent(&p, "MemorySwapMax");
   cg_sd_props_free(&p);
   assert_null(err.msg);
 
   /* bad combinations, named by the config path */
   r.memory.swap = 50 << 20;           /* below the limit */
-  assert_int_equal(props(&r, true, NULL, &p, &err), -1);
+  assert_int_equal(props(&r, true, &p, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources.memory.swap"));
   assert_non_null(strstr(brick_error_msg(&err), "must be >= memory.limit"));
   brick_error_clear(&err);
   cg_sd_props_free(&p);
   r.memory.has_limit = false;         /* swap without a limit */
-  assert_int_equal(props(&r, true, NULL, &p, &err), -1);
+  assert_int_equal(props(&r, true, &p, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources.memory.swap"));
   brick_error_clear(&err);
   cg_sd_props_free(&p);
   r.memory.has_limit = true;          /* unlimited memory, limited memory+swap */
   r.memory.limit = -1;
-  assert_int_equal(props(&r, true, NULL, &p, &err), -1);
+  assert_int_equal(props(&r, true, &p, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources.memory.swap"));
   brick_error_clear(&err);
   cg_sd_props_free(&p);
   /* v1: swap is not a systemd property there, the cgroupfs writer judges it */
-  assert_int_equal(props(&r, false, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, false, &p, &err), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "MemoryMax", UINT64_MAX);
   cg_sd_props_free(&p);
@@ -471,17 +455,17 @@ static void test_props_pids(void **state) {
     struct brick_resources r = res0();
     r.pids.has_limit = true;
     r.pids.limit = 100;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 1);
     need_u64(&p, "TasksMax", 100);
     cg_sd_props_free(&p);
     r.pids.limit = -1;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 1);
     need_u64(&p, "TasksMax", UINT64_MAX);
     cg_sd_props_free(&p);
     r.pids.limit = 0;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 0);
     cg_sd_props_free(&p);
   }
@@ -493,23 +477,23 @@ static void test_props_cpu(void **state) {
   struct brick_resources r = res0();
   r.cpu.has_shares = true;
   r.cpu.shares = 1024;
-  assert_int_equal(props(&r, false, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, false, &p, NULL), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "CPUShares", 1024);
   need_absent(&p, "CPUWeight");
   cg_sd_props_free(&p);
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "CPUWeight", 39);
   need_absent(&p, "CPUShares");
   cg_sd_props_free(&p);
   assert_int_equal(cg_v2_cpu_weight(1024), 39);
   r.cpu.shares = 2;
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   need_u64(&p, "CPUWeight", 1);
   cg_sd_props_free(&p);
   r.cpu.shares = 262144;
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   need_u64(&p, "CPUWeight", 10000);
   cg_sd_props_free(&p);
 
@@ -518,26 +502,26 @@ static void test_props_cpu(void **state) {
     r.cpu.has_quota = r.cpu.has_period = true;
     r.cpu.quota = 50000;
     r.cpu.period = 100000;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 2);
     need_u64(&p, "CPUQuotaPerSecUSec", 500000);
     need_u64(&p, "CPUQuotaPeriodUSec", 100000);
     cg_sd_props_free(&p);
     /* 10 ms granularity, rounded up: never less than asked */
     r.cpu.quota = 12345;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     need_u64(&p, "CPUQuotaPerSecUSec", 130000);
     need_u64(&p, "CPUQuotaPeriodUSec", 100000);
     cg_sd_props_free(&p);
     r.cpu.quota = 20000;                /* exact multiple stays */
     r.cpu.period = 10000;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     need_u64(&p, "CPUQuotaPerSecUSec", 2000000);
     need_u64(&p, "CPUQuotaPeriodUSec", 10000);
     cg_sd_props_free(&p);
     r.cpu.quota = -1;
     r.cpu.period = 100000;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 2);
     need_u64(&p, "CPUQuotaPerSecUSec", UINT64_MAX);
     need_u64(&p, "CPUQuotaPeriodUSec", 100000);
@@ -545,7 +529,7 @@ static void test_props_cpu(void **state) {
     /* quota alone: per second against the default 100 ms period, no period prop */
     r.cpu.has_period = false;
     r.cpu.quota = 25000;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 1);
     need_u64(&p, "CPUQuotaPerSecUSec", 250000);
     need_absent(&p, "CPUQuotaPeriodUSec");
@@ -554,7 +538,7 @@ static void test_props_cpu(void **state) {
     r.cpu.has_quota = false;
     r.cpu.has_period = true;
     r.cpu.period = 50000;
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 2);
     need_u64(&p, "CPUQuotaPerSecUSec", UINT64_MAX);
     need_u64(&p, "CPUQuotaPeriodUSec", 50000);
@@ -568,22 +552,22 @@ static void test_props_blkio(void **state) {
   struct brick_resources r = res0();
   r.block_io.has_weight = true;
   r.block_io.weight = 500;
-  assert_int_equal(props(&r, false, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, false, &p, NULL), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "BlockIOWeight", 500);
   need_absent(&p, "IOWeight");
   cg_sd_props_free(&p);
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   assert_int_equal(p.n, 1);
   need_u64(&p, "IOWeight", 4950);    /* 1 + (500 - 10) * 9999 / 990 */
   need_absent(&p, "BlockIOWeight");
   cg_sd_props_free(&p);
   r.block_io.weight = 10;
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   need_u64(&p, "IOWeight", 1);
   cg_sd_props_free(&p);
   r.block_io.weight = 1000;
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   need_u64(&p, "IOWeight", 10000);
   cg_sd_props_free(&p);
 }
@@ -595,10 +579,10 @@ static void test_props_cpuset(void **state) {
   struct brick_resources r = res0();
   r.cpu.cpus = (char *)"0-1";
   r.cpu.mems = (char *)"0,9";
-  assert_int_equal(props(&r, false, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, false, &p, &err), 0);
   assert_int_equal(p.n, 0);                 /* systemd drives cpuset only on v2 */
   cg_sd_props_free(&p);
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   assert_int_equal(p.n, 2);
   const struct cg_sd_prop *c = need(&p, "AllowedCPUs", "ay");
   assert_int_equal(c->n_bytes, 1);
@@ -611,14 +595,14 @@ static void test_props_cpuset(void **state) {
   /* empty strings are "not set" */
   r.cpu.cpus = (char *)"";
   r.cpu.mems = (char *)"";
-  assert_int_equal(props(&r, true, NULL, &p, &err), 0);
+  assert_int_equal(props(&r, true, &p, &err), 0);
   assert_int_equal(p.n, 0);
   cg_sd_props_free(&p);
   assert_null(err.msg);
   /* a bad list fails naming its field; the caller frees what was appended */
   r.cpu.cpus = (char *)"0-";
   p = (struct cg_sd_props){0};
-  assert_int_equal(cg_sd_resource_props(&r, true, NULL, &p, &err), -1);
+  assert_int_equal(cg_sd_resource_props(&r, true, &p, &err), -1);
   assert_string_equal(brick_error_msg(&err),
                       "linux.resources.cpu.cpus: \"0-\" is not a CPU/node list (\"0-3,7\")");
   brick_error_clear(&err);
@@ -626,7 +610,7 @@ static void test_props_cpuset(void **state) {
   r.cpu.cpus = (char *)"1";
   r.cpu.mems = (char *)"x";
   p = (struct cg_sd_props){0};
-  assert_int_equal(cg_sd_resource_props(&r, true, NULL, &p, &err), -1);
+  assert_int_equal(cg_sd_resource_props(&r, true, &p, &err), -1);
   assert_non_null(strstr(brick_error_msg(&err), "linux.resources.cpu.mems: \"x\""));
   brick_error_clear(&err);
   cg_sd_props_free(&p);
@@ -644,31 +628,23 @@ static void test_props_devices(void **state) {
   r.devices = (struct brick_device_rule *)rules;
   r.n_devices = ARRAY_SIZE(rules);
   for (int v2 = 0; v2 <= 1; v2++) {
-    assert_int_equal(props(&r, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     assert_int_equal(p.n, 2);
     need_str(&p, "DevicePolicy", "strict");
     need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
-      "/dev/char/1:3", "rwm", "char-pts", "rwm", NULL});
-    cg_sd_props_free(&p);
-    /* not expressible (no /proc/devices for the whole major): still strict, with the
-     * specific devices the list grants and nothing more */
-    assert_int_equal(props(&r, v2, NULL, &p, NULL), 0);
-    assert_int_equal(p.n, 2);
-    need_str(&p, "DevicePolicy", "strict");
-    need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
-      "/dev/char/1:3", "rwm", NULL});
+      "/dev/char/1:3", "rwm", "char-136", "rwm", NULL});
     cg_sd_props_free(&p);
   }
   /* deny-all only: strict with an empty allow list */
   r.n_devices = 1;
-  assert_int_equal(props(&r, true, NULL, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   assert_int_equal(p.n, 2);
   need_str(&p, "DevicePolicy", "strict");
   assert_null(need(&p, "DeviceAllow", "a(ss)")->pairs);
   cg_sd_props_free(&p);
   /* no rules at all: systemd's device policy is not touched */
   r.n_devices = 0;
-  assert_int_equal(props(&r, true, proc_devices, &p, NULL), 0);
+  assert_int_equal(props(&r, true, &p, NULL), 0);
   assert_int_equal(p.n, 0);
   cg_sd_props_free(&p);
 }
@@ -708,7 +684,7 @@ static void test_props_all(void **state) {
   };
   for (int v2 = 0; v2 <= 1; v2++) {
     struct cg_sd_props p;
-    assert_int_equal(props(&r, v2, proc_devices, &p, NULL), 0);
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
     size_t n = v2 ? ARRAY_SIZE(v2_want) : ARRAY_SIZE(v1_want);
     assert_int_equal(p.n, n);
     for (size_t i = 0; i < n; i++) {
@@ -755,10 +731,16 @@ static void test_props_devices_unexpressible(void **state) {
   };
   r.devices = (struct brick_device_rule *)later_deny;
   r.n_devices = ARRAY_SIZE(later_deny);
-  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
+  assert_int_equal(props(&r, false, &p, NULL), 0);
   need_str(&p, "DevicePolicy", "strict");
   need_pairs(need(&p, "DeviceAllow", "a(ss)")->pairs, (const char *const[]){
     "/dev/char/1:5", "rm", "/dev/char/10:200", "r", "/dev/block/10:200", "r", NULL});
+  cg_sd_props_free(&p);
+  /* On v2 systemd's program would be ANDed with brick's from the start: systemd gets no
+   * device program (auto, empty list) and brick's own enforces the list. */
+  assert_int_equal(props(&r, true, &p, NULL), 0);
+  need_str(&p, "DevicePolicy", "auto");
+  assert_null(need(&p, "DeviceAllow", "a(ss)")->pairs);
   cg_sd_props_free(&p);
   /* Every pair of the subset is allowed by the list itself (the model brick enforces). */
   char **pairs = NULL;
@@ -771,22 +753,67 @@ static void test_props_devices_unexpressible(void **state) {
                                             pairs[i + 1]));
   }
   brick_strv_free(pairs);
-  /* A privileged container (everything allowed): systemd's policy is left alone, as its
-   * own default allows everything too. */
-  const struct brick_device_rule all[] = {DENY_ALL, RULE(true, 'a', -1, -1, "rwm")};
+  /* A privileged container (everything allowed), v1 and v2: systemd's policy is open
+   * (auto with an empty list, which also clears an earlier list on update). */
+  const struct brick_device_rule all[] = {RULE(true, 'a', -1, -1, "rwm")};
   r.devices = (struct brick_device_rule *)all;
   r.n_devices = ARRAY_SIZE(all);
-  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
-  need_absent(&p, "DevicePolicy");
-  need_absent(&p, "DeviceAllow");
-  cg_sd_props_free(&p);
+  for (int v2 = 0; v2 <= 1; v2++) {
+    assert_int_equal(props(&r, v2, &p, NULL), 0);
+    need_str(&p, "DevicePolicy", "auto");
+    assert_null(need(&p, "DeviceAllow", "a(ss)")->pairs);
+    cg_sd_props_free(&p);
+  }
   /* ...but not when a deny follows the allow-all. */
   const struct brick_device_rule all_but[] = {RULE(true, 'a', -1, -1, ""), RULE(false, 'c', 1, 1, "rwm")};
   r.devices = (struct brick_device_rule *)all_but;
   r.n_devices = ARRAY_SIZE(all_but);
-  assert_int_equal(props(&r, false, proc_devices, &p, NULL), 0);
+  assert_int_equal(props(&r, false, &p, NULL), 0);
   need_str(&p, "DevicePolicy", "strict");
   assert_null(need(&p, "DeviceAllow", "a(ss)")->pairs);
+  cg_sd_props_free(&p);
+}
+
+static void test_props_unified(void **state) {
+  (void)state;
+  struct cg_sd_props p;
+  brick_err err = {0};
+  struct brick_resources r = res0();
+  struct brick_kv kv[] = {
+    {.key = (char *)"memory.high", .value = (char *)"1048576"},
+    {.key = (char *)"memory.min", .value = (char *)"max"},
+    {.key = (char *)"pids.max", .value = (char *)"max"},
+    {.key = (char *)"cpu.weight", .value = (char *)"300"},
+    {.key = (char *)"cpu.max", .value = (char *)"12345 100000"},
+    {.key = (char *)"io.max", .value = (char *)"8:0 rbps=1"},   /* not one systemd owns */
+  };
+  r.unified = kv;
+  r.n_unified = ARRAY_SIZE(kv);
+  assert_int_equal(props(&r, true, &p, &err), 0);
+  need_u64(&p, "MemoryHigh", 1048576);
+  need_u64(&p, "MemoryMin", UINT64_MAX);
+  need_u64(&p, "TasksMax", UINT64_MAX);
+  need_u64(&p, "CPUWeight", 300);
+  need_u64(&p, "CPUQuotaPerSecUSec", 130000);
+  need_u64(&p, "CPUQuotaPeriodUSec", 100000);
+  assert_int_equal(p.n, 6);
+  cg_sd_props_free(&p);
+  /* on v1 (hybrid) systemd drives v1 controllers: the cgroup2 keys are brick's alone */
+  assert_int_equal(props(&r, false, &p, &err), 0);
+  assert_int_equal(p.n, 0);
+  cg_sd_props_free(&p);
+  struct brick_kv bad[] = {{.key = (char *)"memory.high", .value = (char *)"lots"}};
+  r.unified = bad;
+  r.n_unified = 1;
+  assert_int_equal(props(&r, true, &p, &err), -1);
+  assert_non_null(strstr(brick_error_msg(&err), "linux.resources.unified.memory.high"));
+  brick_error_clear(&err);
+  cg_sd_props_free(&p);
+  struct brick_kv bad_cpu[] = {{.key = (char *)"cpu.max", .value = (char *)"50000 0"}};
+  r.unified = bad_cpu;
+  assert_int_equal(props(&r, true, &p, &err), -1);
+  assert_non_null(strstr(brick_error_msg(&err), "linux.resources.unified.cpu.max"));
+  brick_error_clear(&err);
   cg_sd_props_free(&p);
 }
 
@@ -804,7 +831,14 @@ static void test_annotation_values(void **state) {
   assert_int_equal(annotate("org.systemd.property.OOMScoreAdjust", "int64 -1000", &p, &err), 0);
   assert_int_equal(annotate("org.systemd.property.Wants", "[]", &p, &err), 0);
   assert_int_equal(annotate("org.systemd.property.Quoted", "'it\\'s'", &p, &err), 0);
-  assert_int_equal(p.n, 9);   /* the unrelated annotation adds nothing */
+  /* ...Sec is seconds, renamed ...USec, as runc and crun do */
+  assert_int_equal(annotate("org.systemd.property.JobTimeoutSec", "30", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.RuntimeMaxSec", "1.5", &p, &err), 0);
+  assert_int_equal(annotate("org.systemd.property.Escaped", "'a\\nb\\tc'", &p, &err), 0);
+  assert_int_equal(p.n, 12);   /* the unrelated annotation adds nothing */
+  need_u64(&p, "JobTimeoutUSec", 30000000);
+  need_u64(&p, "RuntimeMaxUSec", 1500000);
+  need_str(&p, "Escaped", "a\nb\tc");
   need_str(&p, "CollectMode", "inactive-or-failed");
   assert_true(need(&p, "DefaultDependencies", "b")->b);
   const struct cg_sd_prop *after = need(&p, "After", "as");
@@ -837,6 +871,11 @@ static void test_annotation_errors(void **state) {
       {"org.systemd.property.X", "int32 -2147483649", "is not a value"},
       {"org.systemd.property.X", "12abc", "is not a value"},
       {"org.systemd.property.X", "yes", "is not a value"},
+      {"org.systemd.property.X", "['a',]", "is not a value"},
+      {"org.systemd.property.X", "uint64 +5", "is not a value"},
+      {"org.systemd.property.X", "'a\\qb'", "is not a value"},
+      {"org.systemd.property.TimeoutStopSec", "soon", "is not a number of seconds"},
+      {"org.systemd.property.TimeoutStopSec", "-1", "is not a number of seconds"},
       {"org.systemd.property.X", "", "is not a value"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -868,6 +907,7 @@ int main(void) {
     cmocka_unit_test(test_props_cpuset),
     cmocka_unit_test(test_props_devices),
     cmocka_unit_test(test_props_devices_unexpressible),
+    cmocka_unit_test(test_props_unified),
     cmocka_unit_test(test_props_all),
     cmocka_unit_test(test_annotation_values),
     cmocka_unit_test(test_annotation_errors),
