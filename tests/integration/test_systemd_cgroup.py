@@ -95,6 +95,15 @@ def remove_tree(host, top):
     shutil.rmtree(top, ignore_errors=True)
 
 
+def kill_all_and_delete(host, cid):
+    host.brick("kill", "--all", cid, "KILL")
+    deadline = time.time() + 10
+    while json.loads(host.brick("state", cid).stdout)["status"] != "stopped":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    host.brick("delete", cid)
+
+
 def procs_in(host, path):
     return [int(x) for x in host.read(f"{path}/cgroup.procs").split()]
 
@@ -207,12 +216,7 @@ def test_exec_ps_pause_and_kill_all_in_the_scope(sd, make_bundle):
     assert json.loads(sd.brick("state", cid).stdout)["status"] == "paused"
     sd.brick("resume", cid)
     assert json.loads(sd.brick("state", cid).stdout)["status"] == "running"
-    sd.brick("kill", "--all", cid, "KILL")
-    deadline = time.time() + 10
-    while json.loads(sd.brick("state", cid).stdout)["status"] != "stopped":
-        assert time.time() < deadline
-        time.sleep(0.05)
-    sd.brick("delete", cid)
+    kill_all_and_delete(sd, cid)
 
 
 @WITH_V1_CONTROLLERS
@@ -514,12 +518,7 @@ def test_cgroupfs_driver_on_this_layout(sd, make_bundle):
         assert sd.read(f"/sys/fs/cgroup/freezer{path}/freezer.state").strip() == "FROZEN"
         sd.brick("resume", cid)
     assert not sd.exists(f"/sys/fs/cgroup/unified{path}") or sd.layout == "hybrid"
-    sd.brick("kill", "--all", cid, "KILL")
-    deadline = time.time() + 10
-    while json.loads(sd.brick("state", cid).stdout)["status"] != "stopped":
-        assert time.time() < deadline
-        time.sleep(0.05)
-    sd.brick("delete", cid)
+    kill_all_and_delete(sd, cid)
     left = sd.sh(f"ls -d /sys/fs/cgroup{path} /sys/fs/cgroup/*{path} 2>/dev/null",
                  check=False).stdout.strip()
     assert not left, left
