@@ -121,10 +121,47 @@ exec "$@"
 """
 
 
+def machine_cgroups():
+    """This machine's cgroup mounts: ({v1 controller: mountpoint}, name=systemd mountpoint
+    or None, cgroup2 mountpoint or None). The first mount of each wins."""
+    v1, named, v2 = {}, None, None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, rest = left.split(), right.split()
+            if len(fields) < 5 or len(rest) < 3:
+                continue
+            if rest[0] == "cgroup2" and v2 is None:
+                v2 = fields[4]
+            elif rest[0] == "cgroup":
+                opts = rest[2].split(",")
+                for c in V1_CONTROLLERS:
+                    if c in opts:
+                        v1.setdefault(c, fields[4])
+                if "name=systemd" in opts and named is None:
+                    named = fields[4]
+    return v1, named, v2
+
+
+def layout_unavailable(layout):
+    """Why this machine cannot host the layout, or None. The host's private cgroups are
+    children of the machine's, so the hierarchies it uses must be mounted here."""
+    v1, named, v2 = machine_cgroups()
+    if layout == "v2":
+        return None if v2 else "this machine has no cgroup2 mount"
+    missing = [c for c in V1_CONTROLLERS if c not in v1] + ([] if named else ["name=systemd"])
+    if missing:
+        return f"this machine has no v1 hierarchy for {', '.join(missing)}"
+    if layout == "hybrid" and not v2:
+        return "this machine has no cgroup2 mount"
+    return None
+
+
 def host_cgroup_dirs(name, layout):
-    dirs = [f"/sys/fs/cgroup/unified/{name}", f"/sys/fs/cgroup/systemd/{name}"]
+    v1, named, v2 = machine_cgroups()
+    dirs = [f"{v2}/{name}"] if v2 else []
     if layout != "v2":
-        dirs += [f"/sys/fs/cgroup/{c}/{name}" for c in V1_CONTROLLERS]
+        dirs += [f"{v1[c]}/{name}" for c in V1_CONTROLLERS] + [f"{named}/{name}"]
     return dirs
 
 
@@ -174,9 +211,9 @@ class SystemdHost:
         for d in host_cgroup_dirs(self.name, self.layout):
             os.makedirs(d)
         if self.layout != "v2":
-            cs = f"/sys/fs/cgroup/cpuset/{self.name}"
+            top = machine_cgroups()[0]["cpuset"]
             for f in ("cpuset.cpus", "cpuset.mems"):
-                with open(f"/sys/fs/cgroup/cpuset/{f}") as src, open(f"{cs}/{f}", "w") as dst:
+                with open(f"{top}/{f}") as src, open(f"{top}/{self.name}/{f}", "w") as dst:
                     dst.write(src.read())
         dirs = host_cgroup_dirs(self.name, self.layout)
 

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import BRICK
-from systemd_host import SYSTEMD, SystemdHost
+from systemd_host import SYSTEMD, SystemdHost, layout_unavailable
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -37,6 +37,9 @@ HYBRID_ONLY = pytest.mark.parametrize("host", ["hybrid"], indirect=True)
 def host(request, tmp_path_factory):
     if os.path.isdir("/run/systemd/system"):
         pytest.skip("this host runs systemd itself; the private systemd would fight it")
+    why = layout_unavailable(request.param)
+    if why:
+        pytest.skip(f"{request.param} layout: {why}")
     keep = str(tmp_path_factory.getbasetemp())
     h = SystemdHost(request.param, BRICK, str(tmp_path_factory.mktemp("sdstate")), keep)
     h.boot()
