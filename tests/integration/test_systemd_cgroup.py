@@ -564,3 +564,30 @@ def test_update_revokes_a_device_in_systemd_too(sd, make_bundle, tmp_path):
         listed = sd.read(f"/sys/fs/cgroup/devices/system.slice/{unit}/devices.list")
         assert "c 10:200" not in listed and "a *:*" not in listed, listed
     sd.brick("delete", "--force", cid)
+
+
+@HYBRID_ONLY
+def test_system_bus_when_the_private_socket_is_unusable(sd, make_bundle):
+    """brick prefers systemd's private socket; where it cannot connect there it goes
+    through the system bus (dbus-daemon), where job signals need Subscribe and a sender
+    match. The socket is hidden from brick alone, in a mount namespace of its own."""
+    sd.start_dbus()
+    cid = sd.new_id()
+    b = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid}", limits_for(sd))
+    hide = "mount --bind /dev/null /run/systemd/private && exec \"$@\""
+    for verb in (["--systemd-cgroup", "create", "--bundle", b, cid], ["delete", "--force", cid]):
+        if verb[1] == "delete":
+            props = sd.unit(f"brick-{cid}.scope", "ActiveState", "MemoryMax")
+            assert props == {"ActiveState": "active", "MemoryMax": str(64 * MiB)}
+        sd.run(["unshare", "-m", "--propagation", "private", "sh", "-c", hide, "sh",
+                BRICK, "--root", sd.state_root, *verb])
+    assert sd.unit(f"brick-{cid}.scope", "LoadState")["LoadState"] == "not-found"
+    # the control: with the bus gone as well, brick has no way to systemd and says so
+    sd.run(["systemctl", "stop", "dbus.service", "dbus.socket"])
+    cid2 = sd.new_id()
+    b2 = bundle(sd, make_bundle, ["sleep", "100"], f"system.slice:brick:{cid2}")
+    p = sd.run(["unshare", "-m", "--propagation", "private", "sh", "-c", hide, "sh",
+                BRICK, "--root", sd.state_root, "--systemd-cgroup", "create", "--bundle", b2,
+                cid2], check=False)
+    assert p.returncode != 0 and "connect to systemd" in p.stderr, p.stderr
+    assert sd.brick("state", cid2, check=False).returncode != 0
