@@ -215,6 +215,10 @@ def test_exec_ps_pause_and_kill_all_in_the_scope(sd, make_bundle):
     assert len(pids) == 2, pids
     for pid in pids:
         assert in_cgroup(sd, pid, f"/system.slice/brick-{cid}.scope")
+    stats = json.loads(sd.brick("events", "--stats", cid).stdout)
+    assert stats["type"] == "stats" and stats["id"] == cid
+    if sd.layout != "v2":   # this machine's cgroup2 tree has no pids controller
+        assert stats["data"]["pids"]["current"] == 2, stats
     sd.brick("pause", cid)
     assert json.loads(sd.brick("state", cid).stdout)["status"] == "paused"
     sd.brick("resume", cid)
