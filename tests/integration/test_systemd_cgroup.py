@@ -595,3 +595,34 @@ def test_system_bus_when_the_private_socket_is_unusable(sd, make_bundle):
                 cid2], check=False)
     assert p.returncode != 0 and "connect to systemd" in p.stderr, p.stderr
     assert sd.brick("state", cid2, check=False).returncode != 0
+
+
+@HYBRID_ONLY
+def test_run_image_under_systemd(sd):
+    """The main job under systemd: `brick --systemd-cgroup run --rm IMAGE` (brick-tools
+    makes the bundle) lands in a transient scope with its limit, and leaves nothing."""
+    top = tempfile.mkdtemp(prefix="img-", dir=sd.keep)
+    try:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                              "make-busybox-image.sh")
+        subprocess.run(["sh", script, f"{top}/layout"], check=True, capture_output=True)
+        env = f"BRICK_STORE={top}/store"
+        sd.sh(f"{env} {BRICK} image import --name localhost/sd-img:latest oci:{top}/layout")
+        p = sd.sh(f"{env} {BRICK} --root {sd.state_root} --systemd-cgroup run --rm --memory 64m "
+                  f"localhost/sd-img sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                  f"cat /proc/1/cgroup; exit 4'", check=False)
+        assert p.returncode == 4, p.stderr
+        assert p.stdout.split()[0] == str(64 * MiB), p.stdout
+        name = sd.new_id()
+        sd.sh(f"{env} {BRICK} --root {sd.state_root} --systemd-cgroup run -d --name {name} "
+              f"--memory 64m localhost/sd-img sleep 100")
+        assert sd.unit(f"brick-{name}.scope", "ActiveState", "MemoryMax") == {
+            "ActiveState": "active", "MemoryMax": str(64 * MiB)}
+        sd.sh(f"{env} {BRICK} --root {sd.state_root} delete --force {name}")
+        left = sd.sh("systemctl list-units --all --no-legend --plain 'brick-*.scope'").stdout
+        assert not left.strip(), left
+        assert not sd.brick("list", "-q").stdout.strip()
+    finally:
+        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
+              check=False)
+        shutil.rmtree(top, ignore_errors=True)
