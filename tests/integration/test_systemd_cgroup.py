@@ -623,6 +623,4 @@ def test_run_image_under_systemd(sd):
         assert not left.strip(), left
         assert not sd.brick("list", "-q").stdout.strip()
     finally:
-        sd.sh(f"grep -o ' {top}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r umount -l",
-              check=False)
-        shutil.rmtree(top, ignore_errors=True)
+        remove_tree(sd, top)
