@@ -184,7 +184,52 @@ def rmdir_tree(top, timeout=10.0):
             time.sleep(0.05)
 
 
-class SystemdHost:
+class _Commands:
+    """Running commands on a systemd host; prefix() says how to get there."""
+
+    def prefix(self):
+        return []
+
+    def run(self, argv, check=True, timeout=60):
+        # Output through files, not pipes: a created container inherits brick's stdio.
+        full = [*self.prefix(), *argv]
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            rc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                timeout=timeout).returncode
+            out.seek(0)
+            err.seek(0)
+            p = subprocess.CompletedProcess(full, rc, out.read(), err.read())
+        if check and p.returncode != 0:
+            raise AssertionError(f"{' '.join(argv)} -> {p.returncode}\nstdout: {p.stdout}\n"
+                                 f"stderr: {p.stderr}")
+        return p
+
+    def sh(self, script, check=True):
+        return self.run(["sh", "-c", script], check=check)
+
+    def brick(self, *args, check=True, timeout=60):
+        return self.run([self.brick_binary, "--root", self.state_root, *args], check=check,
+                        timeout=timeout)
+
+    def unit(self, unit, *props):
+        """systemctl show -p ... as a dict."""
+        out = self.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]]).stdout
+        result = {}
+        for line in out.splitlines():
+            k, _, v = line.partition("=")
+            result.setdefault(k, []).append(v)
+        return {k: v[0] if len(v) == 1 else v for k, v in result.items()}
+
+    def read(self, path):
+        return self.run(["cat", path]).stdout
+
+    def exists(self, path):
+        return self.run(["test", "-e", path], check=False).returncode == 0
+
+
+class SystemdHost(_Commands):
+    machine = False
+
     def __init__(self, layout, brick_binary, state_root, keep):
         self.layout = layout
         self.brick_binary = brick_binary
@@ -309,45 +354,45 @@ systemctl daemon-reload && systemctl start dbus.socket dbus.service""")
             if time.time() > deadline:
                 raise AssertionError("systemd did not connect to the system bus")
             time.sleep(0.1)
+        return True
 
     # -- running things inside ----------------------------------------------------------
     def _nsenter(self, argv):
         return subprocess.run(["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i",
                                "-n", "--", *argv], capture_output=True, text=True, timeout=60)
 
-    def run(self, argv, check=True, timeout=60):
-        # Output through files, not pipes: a created container inherits brick's stdio.
-        full = ["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--",
-                "sh", "-c", ENTER_SHELL_CGROUP, "sh", *argv]
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            rc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                timeout=timeout).returncode
-            out.seek(0)
-            err.seek(0)
-            p = subprocess.CompletedProcess(full, rc, out.read(), err.read())
-        if check and p.returncode != 0:
-            raise AssertionError(f"{' '.join(argv)} -> {p.returncode}\nstdout: {p.stdout}\n"
-                                 f"stderr: {p.stderr}")
-        return p
+    def prefix(self):
+        """What runs a command inside: nsenter into every namespace, then the shell
+        cgroup."""
+        return ["nsenter", "-t", str(self.pid), "-m", "-p", "-C", "-u", "-i", "-n", "--",
+                "sh", "-c", ENTER_SHELL_CGROUP, "sh"]
 
-    def sh(self, script, check=True):
-        return self.run(["sh", "-c", script], check=check)
 
-    def brick(self, *args, check=True, timeout=60):
-        return self.run([self.brick_binary, "--root", self.state_root, *args], check=check,
-                        timeout=timeout)
+def machine_layout():
+    v1, _, v2 = machine_cgroups()
+    return "hybrid" if v1 and v2 else "v1" if v1 else "v2"
 
-    def unit(self, unit, *props):
-        """systemctl show -p ... as a dict."""
-        out = self.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]]).stdout
-        result = {}
-        for line in out.splitlines():
-            k, _, v = line.partition("=")
-            result.setdefault(k, []).append(v)
-        return {k: v[0] if len(v) == 1 else v for k, v in result.items()}
 
-    def read(self, path):
-        return self.run(["cat", path]).stdout
+class MachineSystemd(_Commands):
+    """The machine's own systemd, for a machine that runs one as PID 1: the interface of
+    SystemdHost without namespaces. The tests make transient units of their own and may
+    reload systemd; they stop no unit of the machine's."""
+    machine = True
 
-    def exists(self, path):
-        return self.run(["test", "-e", path], check=False).returncode == 0
+    def __init__(self, brick_binary, state_root, keep):
+        self.layout = machine_layout()
+        self.brick_binary = brick_binary
+        self.state_root = state_root
+        self.keep = keep
+        self.pid = 1
+
+    def boot(self):
+        return self
+
+    def shutdown(self):
+        pass
+
+    def start_dbus(self):
+        """True when the machine's system bus reaches systemd (nothing is started)."""
+        out = self.sh("busctl --system list --no-pager", check=False).stdout
+        return "org.freedesktop.systemd1" in out
