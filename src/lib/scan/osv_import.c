@@ -179,6 +179,19 @@ static bool is_major(const char *s) {
   return *s >= '0' && *s <= '9';
 }
 
+/* The first ':'-separated component of rest that starts with a version number, or NULL. */
+static const char *first_version_component(const char *rest) {
+  for (const char *p = rest; *p;) {
+    if (is_major(p))
+      return p;
+    const char *c = strchr(p, ':');
+    if (!c)
+      return NULL;
+    p = c + 1;
+  }
+  return NULL;
+}
+
 char *brick_osv_ecosystem_key(const char *eco) {
   if (!eco)
     return NULL;
@@ -195,29 +208,13 @@ char *brick_osv_ecosystem_key(const char *eco) {
   }
   if (plen == 6 && !strncmp(eco, "Ubuntu", 6)) {
     /* Ubuntu:22.04:LTS, Ubuntu:Pro:18.04:LTS, Ubuntu:Pro:FIPS:20.04:LTS -> Ubuntu:NN.NN */
-    const char *p = rest;
-    while (*p && !is_major(p)) {
-      const char *c = strchr(p, ':');
-      if (!c)
-        return NULL;
-      p = c + 1;
-    }
-    if (!*p)
-      return NULL;
-    return xasprintf("Ubuntu:%.*s", (int)strcspn(p, ":"), p);
+    const char *p = first_version_component(rest);
+    return p ? xasprintf("Ubuntu:%.*s", (int)strcspn(p, ":"), p) : NULL;
   }
   if (plen == 7 && !strncmp(eco, "Red Hat", 7)) {
     /* Red Hat:enterprise_linux:9::appstream -> Red Hat:9 */
-    const char *p = rest;
-    while (*p && !is_major(p)) {
-      const char *c = strchr(p, ':');
-      if (!c)
-        return NULL;
-      p = c + 1;
-    }
-    if (!*p)
-      return NULL;
-    return xasprintf("Red Hat:%.*s", (int)strspn(p, "0123456789"), p);
+    const char *p = first_version_component(rest);
+    return p ? xasprintf("Red Hat:%.*s", (int)strspn(p, "0123456789"), p) : NULL;
   }
   return NULL;
 }
