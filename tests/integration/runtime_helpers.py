@@ -262,3 +262,24 @@ def procs_with_arg(token):
             except OSError:
                 pass
     return found
+
+
+def compare_table(scenarios, engine, runtimes):
+    """Run every scenario with each runtime (scenario(engine, runtime)) and print a table:
+    the engine tests' `python3 test_*.py [other-runtime]` mode."""
+    results = {}
+    for sc in scenarios:
+        row = []
+        for rt in runtimes:
+            try:
+                sc(engine, rt)
+                row.append("pass")
+            except Exception as e:  # noqa: BLE001 -- the table reports any failure
+                row.append(("FAIL: " + str(e).splitlines()[0][:60]) if str(e) else "FAIL")
+        results[sc.__name__[3:]] = row
+    names = [os.path.basename(rt) for rt in runtimes]
+    print(f"{'scenario':28} " + " ".join(f"{n:30}" for n in names))
+    for k, row in results.items():
+        print(f"{k:28} " + " ".join(f"{c:30}" for c in row))
+    print(", ".join(f"{n} {sum(r[i] == 'pass' for r in results.values())}/{len(results)}"
+                    for i, n in enumerate(names)))

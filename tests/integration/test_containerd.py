@@ -358,24 +358,11 @@ def test_no_pidns_delete_kills_leftovers(brick, make_bundle):
 
 
 if __name__ == "__main__":
+    from runtime_helpers import compare_table
     other = sys.argv[1] if len(sys.argv) > 1 else "/usr/sbin/runc"
     cdi = setup_containerd()
-    results = {}
     try:
-        for sc in SCENARIOS:
-            row = []
-            for rt in (BRICK, other):
-                try:
-                    sc(cdi, rt)
-                    row.append("pass")
-                except Exception as e:  # noqa: BLE001 -- the table reports any failure
-                    row.append(("FAIL: " + str(e).splitlines()[0][:60]) if str(e) else "FAIL")
-            results[sc.__name__[3:]] = row
+        compare_table(SCENARIOS, cdi, [BRICK, other])
         cdi.cleanup_all()
     finally:
         cdi.stop()
-    print(f"{'scenario':28} {'brick':30} {os.path.basename(other)}")
-    for k, (b, o) in results.items():
-        print(f"{k:28} {b:30} {o}")
-    print(f"brick {sum(r[0] == 'pass' for r in results.values())}/{len(results)}, "
-          f"{os.path.basename(other)} {sum(r[1] == 'pass' for r in results.values())}/{len(results)}")
